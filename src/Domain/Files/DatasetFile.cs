@@ -1,0 +1,33 @@
+using System.Text.Json;
+
+namespace TuningService.Domain.Files;
+
+/// <summary>An uploaded JSONL file. Its bytes live in <see cref="FileChunk"/> rows, never in one bytea.</summary>
+public sealed class DatasetFile
+{
+    public required string Id { get; init; }
+    public required string ProjectId { get; init; }
+    public required string Filename { get; init; }
+    public required string Purpose { get; init; }
+    public long Bytes { get; set; }
+    public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
+    /// <summary><c>processed</c> or <c>error</c>.</summary>
+    public required string Status { get; set; }
+    public string? StatusDetails { get; set; }
+    /// <summary>Detected dataset format (<c>text</c>, <c>prompt_completion</c>, <c>chat</c>, <c>preference</c>, <c>prompt_only</c>).</summary>
+    public string? Format { get; set; }
+    public int Examples { get; set; }
+    /// <summary>Validation report (errors and warnings) as stored JSON.</summary>
+    public JsonDocument? Validation { get; set; }
+    /// <summary>Lowercase hex SHA-256 of the content.</summary>
+    public string? Sha256 { get; set; }
+    public int ChunkCount { get; set; }
+}
+
+/// <summary>One slice of a file's content, in upload order.</summary>
+public sealed class FileChunk
+{
+    public required string FileId { get; init; }
+    public int Index { get; init; }
+    public required byte[] Data { get; init; }
+}
