@@ -1,8 +1,6 @@
-using TorchSharp;
-using static TorchSharp.torch;
+using TuningService.Worker.Hosting;
 
-var x = randn(4, 8, requires_grad: true);
-var w = nn.Linear(8, 2);
-var loss = w.forward(x).pow(2).mean();
-loss.backward();
-Console.WriteLine($"loss={loss.item<float>()} grad={x.grad!.abs().sum().item<float>()}");
+var builder = Host.CreateApplicationBuilder(args);
+builder.AddWorkerServices();
+await builder.Build().RunAsync();
+return 0;

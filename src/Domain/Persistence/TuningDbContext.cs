@@ -57,7 +57,8 @@ public sealed class TuningDbContext(DbContextOptions<TuningDbContext> options) :
             e.HasIndex(j => new { j.ProjectId, j.IdempotencyKey }).IsUnique().HasFilter("idempotency_key IS NOT NULL");
             e.HasOne<Project>().WithMany().HasForeignKey(j => j.ProjectId);
             e.Property(j => j.Spec).HasColumnType("jsonb");
-            e.Property(j => j.Metadata).HasColumnType("jsonb");
+            e.Property(j => j.Metadata).HasColumnType("jsonb").HasConversion(JsonColumns.DictionaryConverter, JsonColumns.DictionaryComparer);
+            e.Property(j => j.ResultFiles).HasColumnType("jsonb").HasConversion(JsonColumns.ListConverter, JsonColumns.ListComparer);
             e.Property(j => j.LatestMetrics).HasColumnType("jsonb");
             e.Property(j => j.Version).IsRowVersion().HasColumnName("xmin").HasColumnType("xid");
             e.Ignore(j => j.Error);

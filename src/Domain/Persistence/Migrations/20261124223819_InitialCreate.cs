@@ -1,5 +1,4 @@
 ﻿using System;
-using System.Collections.Generic;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
@@ -119,7 +118,7 @@ namespace TuningService.Domain.Persistence.Migrations
                     seed = table.Column<long>(type: "bigint", nullable: false),
                     method_type = table.Column<string>(type: "text", nullable: false),
                     spec = table.Column<JsonDocument>(type: "jsonb", nullable: false),
-                    metadata = table.Column<Dictionary<string, string>>(type: "jsonb", nullable: false),
+                    metadata = table.Column<string>(type: "jsonb", nullable: false),
                     created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     status = table.Column<string>(type: "text", nullable: false),
                     started_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
@@ -129,7 +128,7 @@ namespace TuningService.Domain.Persistence.Migrations
                     error_message = table.Column<string>(type: "text", nullable: true),
                     error_param = table.Column<string>(type: "text", nullable: true),
                     fine_tuned_model = table.Column<string>(type: "text", nullable: true),
-                    result_files = table.Column<List<string>>(type: "text[]", nullable: false),
+                    result_files = table.Column<string>(type: "jsonb", nullable: false),
                     trained_tokens = table.Column<long>(type: "bigint", nullable: true),
                     step = table.Column<int>(type: "integer", nullable: false),
                     total_steps = table.Column<int>(type: "integer", nullable: false),

@@ -1,0 +1,46 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using TuningService.Domain.Jobs;
+
+namespace TuningService.Api.Errors;
+
+/// <summary>
+/// Last line of defence: every exception becomes the OpenAI error shape. Client mistakes are 4xx, a database
+/// that is down is a fast 503, and only genuine bugs are 500.
+/// </summary>
+public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
+    {
+        var (status, message, code) = Classify(exception);
+        if (status >= 500) logger.LogError(exception, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
+        if (status == StatusCodes.Status503ServiceUnavailable) context.Response.Headers.RetryAfter = "2";
+        await ApiErrors.Write(context, status, message, status >= 500 ? "server_error" : ApiErrors.InvalidRequest, code);
+        return true;
+    }
+
+    private static (int Status, string Message, string Code) Classify(Exception exception) => exception switch
+    {
+        BadHttpRequestException { StatusCode: 413 } => (413, "Request body too large.", "request_too_large"),
+        BadHttpRequestException { InnerException: JsonException json } => (400, $"Invalid JSON body: {json.Message}", "invalid_json"),
+        BadHttpRequestException bad => (bad.StatusCode, bad.Message, "invalid_request"),
+        JsonException json => (400, $"Invalid JSON body: {json.Message}", "invalid_json"),
+        InvalidJobTransitionException transition => (409, transition.Message, "invalid_state"),
+        DbUpdateConcurrencyException => (409, "The resource was changed by another request; retry.", "conflict"),
+        OperationCanceledException => (499, "The request was cancelled.", "cancelled"),
+        _ when IsDatabaseUnavailable(exception) => (503, "The database is unavailable; retry shortly.", "service_unavailable"),
+        _ => (500, "The server had an error while processing your request.", "server_error"),
+    };
+
+    public static bool IsDatabaseUnavailable(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is NpgsqlException { IsTransient: true } or System.Net.Sockets.SocketException or TimeoutException) return true;
+            if (e is PostgresException { SqlState: "57P01" or "57P02" or "57P03" or "53300" }) return true;
+        }
+        return false;
+    }
+}

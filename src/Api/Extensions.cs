@@ -1,0 +1,93 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using FluentValidation;
+using Hangfire;
+using Hangfire.PostgreSql;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.EntityFrameworkCore;
+using TuningService.Api.Auth;
+using TuningService.Api.Errors;
+using TuningService.Api.Health;
+using TuningService.Api.Infrastructure;
+using TuningService.Domain;
+using TuningService.Domain.Persistence;
+
+namespace TuningService.Api;
+
+public static class Extensions
+{
+    public static void AddApiServices(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+
+        services.AddOptions<TuningOptions>()
+            .Bind(configuration.GetSection(TuningOptions.Section))
+            .PostConfigure(o => o.AdminApiKey ??= configuration["TUNING_API_KEY"])
+            .Validate(o => !string.IsNullOrWhiteSpace(o.AdminApiKey), "An admin key is required: set TUNING_API_KEY or Tuning:AdminApiKey.")
+            .ValidateOnStart();
+
+        var connectionString = configuration.GetConnectionString("Tuning")
+            ?? throw new InvalidOperationException("ConnectionStrings:Tuning is not set.");
+        services.AddDbContext<TuningDbContext>(o => o.UseNpgsql(connectionString));
+
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ApiKeyAuthenticationHandler.AdminPolicy, p => p.RequireClaim(ApiKeyAuthenticationHandler.AdminClaim, "true"));
+
+        // The API is a Hangfire client only: it enqueues, it never runs jobs.
+        services.AddHangfire(c => c
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString), HangfireStorage.Options()));
+
+        services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
+        services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(o => ConfigureJson(o.JsonSerializerOptions));
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ApiExceptionHandler>();
+        services.AddValidatorsFromAssemblyContaining<Program>(includeInternalTypes: true);
+        services.AddHttpContextAccessor();
+        services.AddScoped<CallerContext>();
+        services.AddSwagger();
+    }
+
+    public static void ConfigureJson(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        options.DictionaryKeyPolicy = null;
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        options.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
+    }
+
+    public static async Task PrepareDatabaseAsync(this WebApplication app)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TuningDbContext>();
+        await DatabaseSetup.MigrateAsync(db);
+    }
+
+    public static void UseApiPipeline(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages(ApiErrors.WriteStatusCodeAsync);
+        app.UseSwagger();
+        app.UseSwaggerUI(o =>
+        {
+            o.SwaggerEndpoint("/swagger/v1/swagger.json", "TuningService v1");
+            o.DocumentTitle = "TuningService API";
+        });
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseHangfireDashboardForAdmins();
+    }
+
+    /// <summary>One call per API area; each area maps its own routes under <c>/v1</c>.</summary>
+    public static void MapApiAreas(this WebApplication app)
+    {
+        var v1 = app.MapGroup("/v1").RequireAuthorization();
+        v1.MapGet("/me", (CallerContext caller) => TypedResults.Ok(new { project_id = caller.ProjectId, admin = caller.IsAdmin }))
+            .WithName("WhoAmI").WithSummary("The project and role of the calling key.").WithTags("Auth");
+    }
+}

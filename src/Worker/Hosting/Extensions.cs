@@ -1,0 +1,55 @@
+using Hangfire;
+using Hangfire.PostgreSql;
+using Microsoft.EntityFrameworkCore;
+using TuningService.Domain;
+using TuningService.Domain.Persistence;
+using TuningService.Domain.Queue;
+
+namespace TuningService.Worker.Hosting;
+
+public static class Extensions
+{
+    public static void AddWorkerServices(this HostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+
+        services.AddOptions<TuningOptions>().Bind(configuration.GetSection(TuningOptions.Section));
+        services.AddOptions<WorkerOptions>().Bind(configuration.GetSection(WorkerOptions.Section))
+            .Validate(o => o.Devices is >= 1 and <= 64, "Worker:Devices must be between 1 and 64.")
+            .ValidateOnStart();
+        var worker = configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>() ?? new WorkerOptions();
+
+        var connectionString = configuration.GetConnectionString("Tuning")
+            ?? throw new InvalidOperationException("ConnectionStrings:Tuning is not set.");
+        services.AddDbContextFactory<TuningDbContext>(o => o.UseNpgsql(connectionString));
+
+        // SIGTERM: Hangfire cancels the running job's token; the runner checkpoints and requeues within this window.
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+
+        services.AddHostedService<SchemaGate>();
+        services.AddHangfire(c => c
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UseFilter(new AutomaticRetryAttribute { Attempts = 0 })
+            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString), HangfireStorageOptions()));
+        services.AddHangfireServer(o =>
+        {
+            o.Queues = [ITrainingJobRunner.QueueName];
+            o.WorkerCount = worker.Devices;
+            o.ServerName = worker.Name;
+            o.ShutdownTimeout = TimeSpan.FromSeconds(25);
+        });
+    }
+
+    /// <summary>Must match the API's: same schema, long polling (no 15 s poll), sliding invisibility (no re-run after 30 min).</summary>
+    public static PostgreSqlStorageOptions HangfireStorageOptions() => new()
+    {
+        SchemaName = "hangfire",
+        PrepareSchemaIfNecessary = true,
+        EnableLongPolling = true,
+        UseSlidingInvisibilityTimeout = true,
+        InvisibilityTimeout = TimeSpan.FromMinutes(5),
+    };
+}

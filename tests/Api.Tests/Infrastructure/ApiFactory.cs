@@ -1,0 +1,52 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using TuningService.Domain.Persistence;
+using TuningService.Testing;
+
+namespace TuningService.Api.Tests.Infrastructure;
+
+/// <summary>The real API on a fresh PostgreSQL database of its own. One per test class.</summary>
+public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string AdminKey = "test-admin-key";
+
+    public string ConnectionString { get; private set; } = "";
+    public string ArtifactsRoot { get; } = Directory.CreateTempSubdirectory("tuning-artifacts-").FullName;
+
+    /// <summary>Extra settings a derived factory wants (limits, rate limits, ...).</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string>> Settings => [];
+
+    public async Task InitializeAsync()
+    {
+        ConnectionString = await PostgresServer.Instance.CreateDatabaseAsync("api");
+        _ = Server; // start the host: migrations run now
+    }
+
+    public new Task DisposeAsync() => base.DisposeAsync().AsTask();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("ConnectionStrings:Tuning", ConnectionString);
+        builder.UseSetting("Tuning:AdminApiKey", AdminKey);
+        builder.UseSetting("Tuning:ArtifactsRoot", ArtifactsRoot);
+        foreach (var (key, value) in Settings) builder.UseSetting(key, value);
+    }
+
+    public HttpClient CreateClient(string? apiKey)
+    {
+        var client = CreateClient();
+        if (apiKey is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        return client;
+    }
+
+    public HttpClient CreateAdminClient() => CreateClient(AdminKey);
+
+    public TuningDbContext CreateDbContext() =>
+        new(new DbContextOptionsBuilder<TuningDbContext>().UseNpgsql(ConnectionString).Options);
+
+    public T GetService<T>() where T : notnull => Services.GetRequiredService<T>();
+}

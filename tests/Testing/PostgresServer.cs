@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace TuningService.Testing;
+
+/// <summary>
+/// A real PostgreSQL server for the tests: the one named by <c>TUNING_TEST_POSTGRES</c> (a connection string whose
+/// user may create databases), else a throwaway cluster made with <c>initdb</c>/<c>pg_ctl</c> on a free port,
+/// started once per test process and removed when it exits. Each test fixture gets its own database.
+/// </summary>
+public sealed class PostgresServer
+{
+    private static readonly Lazy<PostgresServer> Shared = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private readonly string? _dataDirectory;
+    private readonly string? _binDirectory;
+
+    private PostgresServer(string adminConnectionString, string? dataDirectory, string? binDirectory)
+    {
+        AdminConnectionString = adminConnectionString;
+        _dataDirectory = dataDirectory;
+        _binDirectory = binDirectory;
+    }
+
+    public static PostgresServer Instance => Shared.Value;
+
+    public string AdminConnectionString { get; }
+
+    public int Port => new NpgsqlConnectionStringBuilder(AdminConnectionString).Port;
+
+    /// <summary>Creates an empty database and returns its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync(string? prefix = null)
+    {
+        var name = $"{prefix ?? "test"}_{Guid.NewGuid():N}".ToLowerInvariant();
+        await using var connection = new NpgsqlConnection(AdminConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        await command.ExecuteNonQueryAsync();
+        return new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, Pooling = true }.ConnectionString;
+    }
+
+    /// <summary>Stops the throwaway cluster (fast shutdown) — for restart tests; <see cref="Restart"/> brings it back.</summary>
+    public void Stop() => PgCtl("stop -m fast -w");
+
+    public void StartAgain() => PgCtl($"start -w -t 60 -l {_dataDirectory}/server.log");
+
+    public void Restart() => PgCtl("restart -m fast -w -t 60");
+
+    public bool OwnsCluster => _dataDirectory is not null;
+
+    private void PgCtl(string arguments)
+    {
+        if (_dataDirectory is null) throw new InvalidOperationException("The server is external (TUNING_TEST_POSTGRES); it cannot be stopped by tests.");
+        RunAsPostgres(Path.Combine(_binDirectory!, "pg_ctl"), $"-D {_dataDirectory} {arguments}");
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    private static PostgresServer Start()
+    {
+        var external = Environment.GetEnvironmentVariable("TUNING_TEST_POSTGRES");
+        if (!string.IsNullOrWhiteSpace(external)) return new PostgresServer(external, null, null);
+
+        var bin = FindBinDirectory();
+        var root = Path.Combine(Path.GetTempPath(), $"tuning-pg-{Guid.NewGuid():N}"[..22]);
+        Directory.CreateDirectory(root);
+        var data = Path.Combine(root, "data");
+        if (IsRoot) Run("chown", $"postgres:postgres {root}");
+        RunAsPostgres(Path.Combine(bin, "initdb"), $"-D {data} -U postgres --auth=trust --encoding=UTF8 --no-sync");
+        var port = FreePort();
+        var options = $"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300";
+        RunAsPostgres(Path.Combine(bin, "pg_ctl"), $"-D {data} -o \"{options}\" -l {root}/server.log -w -t 60 start");
+        var server = new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Include Error Detail=true", data, bin);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Destroy(root);
+        return server;
+    }
+
+    private void Destroy(string root)
+    {
+        try { RunAsPostgres(Path.Combine(_binDirectory!, "pg_ctl"), $"-D {_dataDirectory} stop -m immediate -w"); }
+        catch (Exception) { /* already stopped */ }
+        try { Directory.Delete(root, recursive: true); }
+        catch (Exception) { /* best effort */ }
+    }
+
+    private static bool IsRoot => Environment.UserName == "root";
+
+    private static string FindBinDirectory()
+    {
+        var versions = Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql").OrderByDescending(d => int.TryParse(Path.GetFileName(d), out var v) ? v : 0)
+            : Enumerable.Empty<string>();
+        foreach (var dir in versions.Select(d => Path.Combine(d, "bin")))
+            if (File.Exists(Path.Combine(dir, "initdb"))) return dir;
+        throw new InvalidOperationException(
+            "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin. Run ./test.sh (installs Debian's postgresql) " +
+            "or set TUNING_TEST_POSTGRES to a connection string.");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static void RunAsPostgres(string program, string arguments)
+    {
+        if (IsRoot) Run("runuser", $"-u postgres -- {program} {arguments}");
+        else Run(program, arguments);
+    }
+
+    private static void Run(string program, string arguments)
+    {
+        var start = new ProcessStartInfo("/bin/sh", ["-c", $"{program} {arguments}"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = "/",
+        };
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{program} {arguments} failed ({process.ExitCode}): {stderr.Result}{stdout.Result}");
+    }
+}
