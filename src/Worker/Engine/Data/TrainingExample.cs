@@ -1,0 +1,37 @@
+namespace TuningService.Worker.Engine.Data;
+
+/// <summary>What a segment of an example is: literal text, or the model's end-of-sequence token.</summary>
+public enum SegmentKind
+{
+    Text,
+    EndOfSequence,
+}
+
+/// <summary>A piece of an example; <see cref="Trainable"/> pieces carry labels (the loss is computed on them).</summary>
+public sealed record ExampleSegment(string Text, bool Trainable, SegmentKind Kind = SegmentKind.Text)
+{
+    public static ExampleSegment Prompt(string text) => new(text, false);
+    public static ExampleSegment Completion(string text) => new(text, true);
+    public static ExampleSegment Eos(bool trainable) => new("", trainable, SegmentKind.EndOfSequence);
+}
+
+/// <summary>
+/// One training example as an ordered list of segments. Labels come from this structure, never from
+/// comparing token ids (an EOS used as padding must not hide the real, labelled EOS).
+/// </summary>
+public sealed record TrainingExample(IReadOnlyList<ExampleSegment> Segments)
+{
+    /// <summary>prompt_completion: loss on the completion and the EOS that ends it.</summary>
+    public static TrainingExample FromPromptCompletion(string prompt, string completion)
+        => new([ExampleSegment.Prompt(prompt), ExampleSegment.Completion(completion), ExampleSegment.Eos(true)]);
+
+    /// <summary>text: every token is trained, including the closing EOS.</summary>
+    public static TrainingExample FromText(string text)
+        => new([ExampleSegment.Completion(text), ExampleSegment.Eos(true)]);
+
+    /// <summary>The same example with every segment trainable (train_on_inputs).</summary>
+    public TrainingExample TrainEverything() => new(Segments.Select(s => s with { Trainable = true }).ToList());
+}
+
+/// <summary>One chat turn; weight 0 on an assistant turn excludes it from the loss.</summary>
+public sealed record ChatMessage(string Role, string Content, double Weight = 1.0);

@@ -1,0 +1,108 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TuningService.Worker.Engine.Models;
+
+/// <summary>
+/// A decoder-only transformer: token ids in, next-token logits out.
+/// Later stages (reward model, PPO value head) build on <see cref="HiddenStates"/>.
+/// </summary>
+public abstract class CausalLanguageModel : nn.Module<Tensor, Tensor>
+{
+    protected CausalLanguageModel(string name, ModelConfig config) : base(name) => Config = config.Validate();
+
+    public ModelConfig Config { get; }
+    public int HiddenSize => Config.HiddenSize;
+    public int VocabSize => Config.VocabSize;
+
+    /// <summary>
+    /// Final hidden states after the last norm, (B, T, C).
+    /// <paramref name="attentionMask"/> (B, S) with 1 for real tokens and 0 for padding, S = cached + T;
+    /// null means no padding, or right padding only (causal attention never looks right).
+    /// <paramref name="positionIds"/> (B, T); null derives them from the mask (left padding) or the cache length.
+    /// </summary>
+    public abstract Tensor HiddenStates(Tensor inputIds, Tensor? attentionMask = null, Tensor? positionIds = null, KvCache? cache = null);
+
+    /// <summary>Projects hidden states (..., C) onto the vocabulary (..., V).</summary>
+    public abstract Tensor Logits(Tensor hidden);
+
+    /// <summary>Fills every weight from the global torch generator (seed it first), as the reference implementation does.</summary>
+    public abstract void InitializeWeights();
+
+    public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? positionIds = null, KvCache? cache = null)
+        => Logits(HiddenStates(inputIds, attentionMask, positionIds, cache));
+
+    /// <summary>(B, T) token ids to (B, T, V) logits, no padding, no cache.</summary>
+    public override Tensor forward(Tensor inputIds) => Forward(inputIds);
+
+    /// <summary>Names of the linear layers LoRA may target (q_proj, c_attn, ...).</summary>
+    public IEnumerable<(string Name, AdaptableLinear Layer)> LinearLayers()
+        => named_modules().Where(m => m.module is AdaptableLinear).Select(m => (m.name, (AdaptableLinear)m.module));
+
+    /// <summary>
+    /// Position ids (B, T) and a boolean attention mask (B, 1, T, S) (true = may attend) for a step
+    /// that appends T tokens after <paramref name="pastLength"/> cached ones. Returns a null mask when
+    /// plain causal attention is exact (no padding mask given).
+    /// </summary>
+    protected static (Tensor Positions, Tensor? Mask) PositionsAndMask(Tensor inputIds, Tensor? attentionMask, Tensor? positionIds, int pastLength)
+    {
+        long batch = inputIds.shape[0], length = inputIds.shape[1];
+        var device = inputIds.device;
+        if (attentionMask is null)
+        {
+            var positions = positionIds ?? arange(pastLength, pastLength + length, dtype: ScalarType.Int64, device: device).unsqueeze(0).expand(batch, length);
+            if (pastLength == 0 || length == 1) return (positions, null); // causal (or single query) attention is exact
+            var keys = arange(pastLength + length, device: device);                         // (S)
+            var queries = arange(pastLength, pastLength + length, device: device);           // (T)
+            var causal = keys.unsqueeze(0) <= queries.unsqueeze(1);                          // (T, S)
+            return (positions, causal.unsqueeze(0).unsqueeze(0).expand(batch, 1, length, pastLength + length));
+        }
+        var maskBool = attentionMask.to(ScalarType.Bool);                                   // (B, S)
+        var derived = positionIds ?? (attentionMask.to(ScalarType.Int64).cumsum(1) - 1).clamp_min(0)[.., pastLength..];
+        var total = attentionMask.shape[1];
+        var k = arange(total, device: device);
+        var q = arange(pastLength, pastLength + length, device: device);
+        var causalMask = (k.unsqueeze(0) <= q.unsqueeze(1)).unsqueeze(0);                  // (1, T, S)
+        var diagonal = (k.unsqueeze(0) == q.unsqueeze(1)).unsqueeze(0);                    // a padded query still sees itself: no NaN rows
+        var allowed = (causalMask & maskBool.unsqueeze(1)) | diagonal;                      // (B, T, S)
+        return (derived, allowed.unsqueeze(1));
+    }
+}
+
+/// <summary>Keys and values of past positions, one pair per layer, each (B, H_kv, S, D).</summary>
+public sealed class KvCache : IDisposable
+{
+    private readonly Tensor?[] keys;
+    private readonly Tensor?[] values;
+
+    public KvCache(int layers)
+    {
+        keys = new Tensor?[layers];
+        values = new Tensor?[layers];
+    }
+
+    /// <summary>Number of cached positions (S).</summary>
+    public int Length => keys[0] is null ? 0 : (int)keys[0]!.shape[2];
+
+    /// <summary>Appends this step's keys/values for one layer and returns the full (B, H_kv, S + T, D) pair.</summary>
+    public (Tensor Keys, Tensor Values) Append(int layer, Tensor k, Tensor v)
+    {
+        var oldK = keys[layer];
+        var oldV = values[layer];
+        var newK = oldK is null ? k.detach() : cat([oldK, k.detach()], 2);
+        var newV = oldV is null ? v.detach() : cat([oldV, v.detach()], 2);
+        keys[layer] = newK.DetachFromDisposeScope();
+        values[layer] = newV.DetachFromDisposeScope();
+        if (oldK is not null && !ReferenceEquals(oldK, newK)) oldK.Dispose();
+        if (oldV is not null && !ReferenceEquals(oldV, newV)) oldV.Dispose();
+        return (newK, newV);
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in keys) t?.Dispose();
+        foreach (var t in values) t?.Dispose();
+        Array.Clear(keys);
+        Array.Clear(values);
+    }
+}

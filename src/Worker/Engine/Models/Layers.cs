@@ -1,0 +1,86 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace TuningService.Worker.Engine.Models;
+
+/// <summary>Root-mean-square norm (Llama): x / rms(x) * weight, computed in float32.</summary>
+public sealed class RmsNorm : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weight;
+    private readonly double eps;
+
+    public RmsNorm(long size, double eps) : base(nameof(RmsNorm))
+    {
+        weight = new Parameter(ones(size));
+        this.eps = eps;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        var x32 = x.to(ScalarType.Float32);
+        var normed = x32 * (x32.pow(2).mean([-1], keepdim: true) + eps).rsqrt(); // (..., C)
+        return weight * normed.to(x.dtype);
+    }
+}
+
+/// <summary>
+/// y = x Wᵀ + b, optionally plus a LoRA update (alpha / r) · B A x with A (r, in) and B (out, r).
+/// The base weight is stored (out, in) like nn.Linear; GPT-2's Conv1D layout is transposed at the checkpoint boundary.
+/// </summary>
+public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weight;
+    private readonly Parameter? bias;
+    private Parameter? loraA;
+    private Parameter? loraB;
+    private double loraScale;
+    private double loraDropout;
+
+    public AdaptableLinear(long inFeatures, long outFeatures, bool hasBias) : base(nameof(AdaptableLinear))
+    {
+        weight = new Parameter(empty(outFeatures, inFeatures));
+        if (hasBias) bias = new Parameter(zeros(outFeatures));
+        RegisterComponents();
+    }
+
+    public Parameter Weight => weight;
+    public Parameter? Bias => bias;
+    public bool HasLora => loraA is not null;
+    public long InFeatures => weight.shape[1];
+    public long OutFeatures => weight.shape[0];
+
+    public override Tensor forward(Tensor x)
+    {
+        var y = F.linear(x, weight, bias);
+        if (loraA is null || loraB is null) return y;
+        var dropped = loraDropout > 0 ? F.dropout(x, loraDropout, training) : x;
+        return y + F.linear(F.linear(dropped, loraA), loraB) * loraScale; // (..., r) -> (..., out)
+    }
+
+    /// <summary>Adds a LoRA adapter like PEFT: A Kaiming-uniform from the global generator, B zero, so the model is unchanged at first.</summary>
+    public void AttachLora(int rank, double alpha, double dropout)
+    {
+        if (loraA is not null) throw new InvalidOperationException("A LoRA adapter is already attached.");
+        var a = empty(rank, InFeatures, dtype: weight.dtype);
+        nn.init.kaiming_uniform_(a, Math.Sqrt(5));
+        loraA = new Parameter(a);
+        loraB = new Parameter(zeros(OutFeatures, rank, dtype: weight.dtype));
+        loraScale = alpha / rank;
+        loraDropout = dropout;
+        register_parameter("lora_A", loraA);
+        register_parameter("lora_B", loraB);
+    }
+
+    /// <summary>The weight with the adapter folded in, W + scale · B A (out, in); the module is unchanged.</summary>
+    public Tensor MergedWeight()
+    {
+        using var _ = no_grad();
+        return loraA is null || loraB is null ? weight.detach().clone() : weight.detach() + loraB.matmul(loraA) * loraScale;
+    }
+
+    internal Parameter? LoraA => loraA;
+    internal Parameter? LoraB => loraB;
+}

@@ -1,0 +1,71 @@
+namespace TuningService.Worker.Engine.Models;
+
+/// <summary>The two families of decoder-only transformers the engine implements.</summary>
+public enum ModelArchitecture
+{
+    /// <summary>GPT-2: learned positions, LayerNorm, GELU-tanh MLP, tied head.</summary>
+    Gpt2,
+    /// <summary>Llama family (Llama, Mistral, Qwen2, SmolLM): RMSNorm, rotary positions, SwiGLU, grouped-query attention.</summary>
+    Llama,
+}
+
+/// <summary>
+/// Shape of a causal language model, in the vocabulary of Hugging Face <c>config.json</c>.
+/// Immutable; saved with every checkpoint.
+/// </summary>
+public sealed record ModelConfig
+{
+    public ModelArchitecture Architecture { get; init; } = ModelArchitecture.Gpt2;
+    /// <summary>Hugging Face <c>model_type</c>: gpt2, llama, mistral, qwen2.</summary>
+    public string ModelType { get; init; } = "gpt2";
+    public int VocabSize { get; init; } = 50257;
+    /// <summary>Width of the residual stream (C).</summary>
+    public int HiddenSize { get; init; } = 768;
+    public int NumLayers { get; init; } = 12;
+    public int NumHeads { get; init; } = 12;
+    /// <summary>Key/value heads; fewer than <see cref="NumHeads"/> means grouped-query attention.</summary>
+    public int NumKeyValueHeads { get; init; } = 12;
+    /// <summary>Width of the MLP's hidden layer (GPT-2: 4C).</summary>
+    public int IntermediateSize { get; init; } = 3072;
+    /// <summary>Longest sequence (GPT-2: size of the learned position table).</summary>
+    public int MaxPositionEmbeddings { get; init; } = 1024;
+    /// <summary>Epsilon of LayerNorm (GPT-2) or RMSNorm (Llama).</summary>
+    public double NormEps { get; init; } = 1e-5;
+    /// <summary>Rotary base frequency (Llama family only).</summary>
+    public double RopeTheta { get; init; } = 10000.0;
+    /// <summary>Output head shares the token embedding matrix.</summary>
+    public bool TieWordEmbeddings { get; init; } = true;
+    /// <summary>q/k/v projections carry a bias (Qwen2).</summary>
+    public bool AttentionBias { get; init; }
+    public int? BosTokenId { get; init; } = 50256;
+    public int? EosTokenId { get; init; } = 50256;
+    /// <summary>Dtype the weights are saved in: float32, float16 or bfloat16.</summary>
+    public string TorchDtype { get; init; } = "float32";
+
+    public int HeadDim => HiddenSize / NumHeads;
+
+    /// <summary>Number of trainable parameters, by formula (tied weights counted once); allocates nothing.</summary>
+    public long ParameterCount()
+    {
+        long c = HiddenSize, v = VocabSize, l = NumLayers, i = IntermediateSize;
+        if (Architecture == ModelArchitecture.Gpt2)
+        {
+            long block = 2 * c + (c * 3 * c + 3 * c) + (c * c + c) + 2 * c + (c * i + i) + (i * c + c);
+            return v * c + (long)MaxPositionEmbeddings * c + l * block + 2 * c;
+        }
+        long q = (long)NumHeads * HeadDim, kv = (long)NumKeyValueHeads * HeadDim;
+        long attention = c * q + 2 * c * kv + q * c + (AttentionBias ? q + 2 * kv : 0);
+        long llamaBlock = c + attention + c + 3 * c * i;
+        return v * c + l * llamaBlock + c + (TieWordEmbeddings ? 0 : v * c);
+    }
+
+    /// <summary>Checks the invariants the model code relies on; throws with the offending field named.</summary>
+    public ModelConfig Validate()
+    {
+        if (HiddenSize % NumHeads != 0) throw new ArgumentException($"hidden_size {HiddenSize} is not divisible by num_attention_heads {NumHeads}.");
+        if (NumHeads % NumKeyValueHeads != 0) throw new ArgumentException($"num_attention_heads {NumHeads} is not divisible by num_key_value_heads {NumKeyValueHeads}.");
+        if (Architecture == ModelArchitecture.Gpt2 && (NumKeyValueHeads != NumHeads || !TieWordEmbeddings))
+            throw new ArgumentException("GPT-2 has one key/value head per query head and a tied head.");
+        return this;
+    }
+}

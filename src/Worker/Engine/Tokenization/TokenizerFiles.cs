@@ -1,0 +1,157 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.ML.Tokenizers;
+
+namespace TuningService.Worker.Engine.Tokenization;
+
+/// <summary>Finds and reads the tokenizer of a model directory, and writes it back next to saved models.</summary>
+public static class TokenizerFiles
+{
+    /// <summary>GPT-2's pre-tokenization regex (also the default for byte-level tokenizer.json files).</summary>
+    public const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+    private const string EmbeddedMarker = "tuningservice_tokenizer";
+    private static readonly string[] CopiedFiles =
+        ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt", "tokenizer.model", "generation_config.json"];
+
+    /// <summary>GPT-2's tokenizer from the embedded vocabulary (no files needed).</summary>
+    public static TextTokenizer Gpt2()
+    {
+        var inner = TiktokenTokenizer.CreateForModel("gpt2");
+        var special = new Dictionary<string, int> { ["<|endoftext|>"] = 50256 };
+        return new TextTokenizer(inner, TokenizerKind.EmbeddedGpt2, special, "<|endoftext|>", null, addBos: false, sourceDirectory: null);
+    }
+
+    /// <summary>
+    /// The tokenizer of a Hugging Face model directory, in order of preference: tokenizer.json (byte-level BPE),
+    /// tokenizer.model (SentencePiece), vocab.json + merges.txt, or our marker for the embedded GPT-2 vocabulary.
+    /// </summary>
+    public static TextTokenizer Load(string directory)
+    {
+        var tokenizerConfig = ReadJson(Path.Combine(directory, "tokenizer_config.json"));
+        var modelConfig = ReadJson(Path.Combine(directory, "config.json"));
+        if (tokenizerConfig?[EmbeddedMarker]?.GetValue<string>() == "gpt2") return Gpt2();
+        var tokenizerJson = Path.Combine(directory, "tokenizer.json");
+        var spModel = Path.Combine(directory, "tokenizer.model");
+        if (File.Exists(tokenizerJson) && IsByteLevelBpe(JsonNode.Parse(File.ReadAllText(tokenizerJson))!.AsObject()))
+            return FromTokenizerJson(directory, tokenizerConfig, modelConfig);
+        if (File.Exists(spModel)) return FromSentencePiece(directory, tokenizerConfig, modelConfig);
+        if (File.Exists(Path.Combine(directory, "vocab.json")) && File.Exists(Path.Combine(directory, "merges.txt")))
+            return FromVocabMerges(directory, tokenizerConfig, modelConfig);
+        throw new FileNotFoundException($"No supported tokenizer in {directory} (tokenizer.json with byte-level BPE, tokenizer.model, or vocab.json + merges.txt).");
+    }
+
+    public static void Save(TextTokenizer tokenizer, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        if (tokenizer.SourceDirectory is null)
+        {
+            var config = new JsonObject
+            {
+                [EmbeddedMarker] = "gpt2", ["tokenizer_class"] = "GPT2Tokenizer", ["model_max_length"] = 1024,
+                ["bos_token"] = "<|endoftext|>", ["eos_token"] = "<|endoftext|>", ["unk_token"] = "<|endoftext|>", ["add_bos_token"] = false,
+            };
+            File.WriteAllText(Path.Combine(directory, "tokenizer_config.json"), config.ToJsonString(new() { WriteIndented = true }));
+            return;
+        }
+        foreach (var name in CopiedFiles)
+        {
+            var source = Path.Combine(tokenizer.SourceDirectory, name);
+            if (File.Exists(source)) File.Copy(source, Path.Combine(directory, name), overwrite: true);
+        }
+    }
+
+    private static TextTokenizer FromTokenizerJson(string directory, JsonObject? tokenizerConfig, JsonObject? modelConfig)
+    {
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(directory, "tokenizer.json")))!.AsObject();
+        var model = json["model"]!.AsObject();
+        var vocab = model["vocab"]!.AsObject().Select(kv => KeyValuePair.Create(kv.Key, kv.Value!.GetValue<int>())).ToList();
+        var merges = model["merges"]!.AsArray().Select(m => m is JsonArray pair ? $"{pair[0]} {pair[1]}" : m!.GetValue<string>()).ToList();
+        var special = (json["added_tokens"] as JsonArray ?? []).Select(t => t!.AsObject())
+            .ToDictionary(t => t["content"]!.GetValue<string>(), t => t["id"]!.GetValue<int>());
+        var pattern = FindSplitPattern(json["pre_tokenizer"]) ?? Gpt2Pattern;
+        var options = new BpeOptions(vocab)
+        {
+            Merges = merges,
+            SpecialTokens = special,
+            ByteLevel = true,
+            PreTokenizer = new RegexPreTokenizer(new Regex(pattern, RegexOptions.Compiled), special),
+        };
+        var inner = BpeTokenizer.Create(options);
+        var (bos, eos) = BosEos(tokenizerConfig, modelConfig, special);
+        bool addBos = tokenizerConfig?["add_bos_token"]?.GetValue<bool>()
+            ?? (bos is not null && json["post_processor"]?.ToJsonString(Relaxed).Contains(bos) == true); // Llama 3: TemplateProcessing adds BOS
+        return new TextTokenizer(inner, TokenizerKind.TokenizerJson, special, eos, bos, addBos, directory);
+    }
+
+    private static TextTokenizer FromSentencePiece(string directory, JsonObject? tokenizerConfig, JsonObject? modelConfig)
+    {
+        using var stream = File.OpenRead(Path.Combine(directory, "tokenizer.model"));
+        var inner = LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false);
+        var special = new Dictionary<string, int>(inner.SpecialTokens ?? new Dictionary<string, int>());
+        special.TryAdd(inner.BeginningOfSentenceToken, inner.BeginningOfSentenceId);
+        special.TryAdd(inner.EndOfSentenceToken, inner.EndOfSentenceId);
+        foreach (var (content, id) in AddedTokens(tokenizerConfig)) special.TryAdd(content, id);
+        var (bos, eos) = BosEos(tokenizerConfig, modelConfig, special);
+        bool addBos = tokenizerConfig?["add_bos_token"]?.GetValue<bool>() ?? true;
+        return new TextTokenizer(inner, TokenizerKind.SentencePiece, special, eos ?? inner.EndOfSentenceToken, bos ?? inner.BeginningOfSentenceToken, addBos, directory);
+    }
+
+    private static TextTokenizer FromVocabMerges(string directory, JsonObject? tokenizerConfig, JsonObject? modelConfig)
+    {
+        var vocab = JsonNode.Parse(File.ReadAllText(Path.Combine(directory, "vocab.json")))!.AsObject()
+            .Select(kv => KeyValuePair.Create(kv.Key, kv.Value!.GetValue<int>())).ToList();
+        var merges = File.ReadAllLines(Path.Combine(directory, "merges.txt")).Where(l => l.Length > 0 && !l.StartsWith("#version")).ToList();
+        var special = vocab.Where(kv => kv.Key.StartsWith("<|") && kv.Key.EndsWith("|>")).ToDictionary(kv => kv.Key, kv => kv.Value);
+        foreach (var (content, id) in AddedTokens(tokenizerConfig)) special.TryAdd(content, id);
+        var inner = BpeTokenizer.Create(new BpeOptions(vocab)
+        {
+            Merges = merges, SpecialTokens = special, ByteLevel = true,
+            PreTokenizer = new RegexPreTokenizer(new Regex(Gpt2Pattern, RegexOptions.Compiled), special),
+        });
+        var (bos, eos) = BosEos(tokenizerConfig, modelConfig, special);
+        bool addBos = tokenizerConfig?["add_bos_token"]?.GetValue<bool>() ?? false;
+        return new TextTokenizer(inner, TokenizerKind.VocabMerges, special, eos, bos, addBos, directory);
+    }
+
+    private static bool IsByteLevelBpe(JsonObject json)
+        => json["model"]?["type"]?.GetValue<string>() == "BPE"
+           && (json["pre_tokenizer"]?.ToJsonString().Contains("ByteLevel") == true || json["decoder"]?.ToJsonString().Contains("ByteLevel") == true);
+
+    /// <summary>The regex of the first Split pre-tokenizer (Llama 3 / Qwen2 patterns), searched through Sequence nesting.</summary>
+    private static string? FindSplitPattern(JsonNode? node) => node switch
+    {
+        JsonObject o when o["type"]?.GetValue<string>() == "Split" && o["pattern"]?["Regex"] is JsonNode r => r.GetValue<string>(),
+        JsonObject o when o["pretokenizers"] is JsonArray list => list.Select(FindSplitPattern).FirstOrDefault(p => p is not null),
+        _ => null,
+    };
+
+    /// <summary>BOS/EOS strings from tokenizer_config.json, else from config.json ids, else the first special token.</summary>
+    private static (string? Bos, string Eos) BosEos(JsonObject? tokenizerConfig, JsonObject? modelConfig, IReadOnlyDictionary<string, int> special)
+    {
+        string? FromIds(string key)
+        {
+            var node = modelConfig?[key];
+            int? id = node is JsonArray a ? a[0]?.GetValue<int>() : node is JsonValue v && v.TryGetValue<int>(out var i) ? i : null;
+            return id is null ? null : special.FirstOrDefault(kv => kv.Value == id).Key;
+        }
+        var bos = TokenString(tokenizerConfig?["bos_token"]) ?? FromIds("bos_token_id");
+        var eos = TokenString(tokenizerConfig?["eos_token"]) ?? FromIds("eos_token_id")
+            ?? special.Keys.FirstOrDefault(k => k is "<|endoftext|>" or "</s>" or "<|end_of_text|>")
+            ?? throw new InvalidDataException("The tokenizer names no EOS token.");
+        return (bos is not null && special.ContainsKey(bos) ? bos : null, eos);
+    }
+
+    private static string? TokenString(JsonNode? node) => node switch
+    {
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        JsonObject o => o["content"]?.GetValue<string>(),
+        _ => null,
+    };
+
+    private static IEnumerable<(string Content, int Id)> AddedTokens(JsonObject? tokenizerConfig)
+        => (tokenizerConfig?["added_tokens_decoder"] as JsonObject ?? []).Select(kv => (kv.Value!["content"]!.GetValue<string>(), int.Parse(kv.Key)));
+
+    private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static JsonObject? ReadJson(string path) => File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) as JsonObject : null;
+}

@@ -1,0 +1,82 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace TuningService.Worker.Engine.Training;
+
+/// <summary>
+/// AdamW (Loshchilov &amp; Hutter) with decoupled weight decay on matrices only; the same update as torch.optim.AdamW.
+/// Written here so its state (moments per parameter name, step count) is plain tensors we save ourselves.
+/// </summary>
+public sealed class AdamW : IDisposable
+{
+    private readonly (string Name, Parameter Param, bool Decay)[] parameters;
+    private readonly Tensor[] firstMoments;
+    private readonly Tensor[] secondMoments;
+    private readonly double beta1, beta2, eps, weightDecay;
+
+    public AdamW(IEnumerable<(string Name, Parameter Param)> trainable, TrainingHyperparameters hp)
+    {
+        parameters = trainable.Select(p => (p.Name, p.Param, p.Param.dim() >= 2)).ToArray();
+        firstMoments = parameters.Select(p => zeros_like(p.Param).DetachFromDisposeScope()).ToArray();
+        secondMoments = parameters.Select(p => zeros_like(p.Param).DetachFromDisposeScope()).ToArray();
+        (beta1, beta2, eps, weightDecay) = (hp.AdamBeta1, hp.AdamBeta2, hp.AdamEpsilon, hp.WeightDecay);
+    }
+
+    /// <summary>Optimizer steps taken so far.</summary>
+    public int StepCount { get; private set; }
+
+    public IEnumerable<Parameter> Parameters => parameters.Select(p => p.Param);
+
+    public void Step(double learningRate)
+    {
+        StepCount++;
+        double correction1 = 1 - Math.Pow(beta1, StepCount), correction2 = 1 - Math.Pow(beta2, StepCount);
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            var (_, p, decay) = parameters[i];
+            if (p.grad is not Tensor g) continue;
+            if (decay && weightDecay > 0) p.mul_(1 - learningRate * weightDecay);
+            firstMoments[i].lerp_(g, 1 - beta1);                                  // m = β1 m + (1 − β1) g
+            secondMoments[i].mul_(beta2).addcmul_(g, g, 1 - beta2);               // v = β2 v + (1 − β2) g²
+            var denominator = (secondMoments[i].sqrt() / Math.Sqrt(correction2)).add_(eps);
+            p.addcdiv_(firstMoments[i], denominator, -learningRate / correction1);
+        }
+    }
+
+    public void ZeroGrad()
+    {
+        foreach (var (_, p, _) in parameters) p.grad?.zero_();
+    }
+
+    /// <summary>Moments keyed "exp_avg.{name}" / "exp_avg_sq.{name}" (the caller writes them to safetensors).</summary>
+    public Dictionary<string, Tensor> StateTensors()
+    {
+        var state = new Dictionary<string, Tensor>();
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            state["exp_avg." + parameters[i].Name] = firstMoments[i];
+            state["exp_avg_sq." + parameters[i].Name] = secondMoments[i];
+        }
+        return state;
+    }
+
+    public void LoadState(IReadOnlyDictionary<string, Tensor> state, int stepCount)
+    {
+        using var _ = no_grad();
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            firstMoments[i].copy_(state["exp_avg." + parameters[i].Name]);
+            secondMoments[i].copy_(state["exp_avg_sq." + parameters[i].Name]);
+        }
+        StepCount = stepCount;
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in firstMoments) t.Dispose();
+        foreach (var t in secondMoments) t.Dispose();
+    }
+}

@@ -1,0 +1,60 @@
+using TuningService.Worker.Engine.Data;
+using TuningService.Worker.Engine.Generation;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace TuningService.Worker.Engine.Training;
+
+public sealed partial class Trainer
+{
+    /// <summary>
+    /// Loss and token accuracy over the validation set, plus exact match of greedy generation for examples whose
+    /// labels are one short span at the end (a completion of at most ExactMatchMaxLabelTokens tokens).
+    /// </summary>
+    public EvaluationResult Evaluate()
+    {
+        var hp = Hyperparameters;
+        model.eval();
+        using var _ = no_grad();
+        double lossSum = 0;
+        long correct = 0;
+        int labels = 0;
+        foreach (var chunk in validation.OrderBy(e => e.Length).Chunk(hp.BatchSize))
+        {
+            using var scope = NewDisposeScope();
+            using var batch = MicroBatch.Collate(chunk, tokenizer.PadId, device);
+            if (batch.LabelCount == 0) continue;
+            var hidden = model.HiddenStates(batch.InputIds);                                       // (B, T, C)
+            var logits = model.Logits(hidden.reshape(-1, hidden.shape[2]).index_select(0, batch.LabelPositions)).to(ScalarType.Float32); // (N, V)
+            lossSum += F.cross_entropy(logits, batch.LabelIds, reduction: nn.Reduction.Sum).item<float>();
+            correct += logits.argmax(-1).eq(batch.LabelIds).sum().item<long>();
+            labels += batch.LabelCount;
+        }
+        var (exactMatch, scored) = ExactMatch();
+        return new EvaluationResult(lossSum / Math.Max(1, labels), (double)correct / Math.Max(1, labels), exactMatch, labels, scored);
+    }
+
+    private (double? Accuracy, int Examples) ExactMatch()
+    {
+        var hp = Hyperparameters;
+        var candidates = new List<(int[] Prompt, int[] Target)>();
+        foreach (var e in validation)
+        {
+            int first = Array.IndexOf(e.Labelled, true, 1);
+            if (first < 1 || e.Labelled.Skip(first).Any(l => !l)) continue;                       // labels must be one final span
+            if (e.Length - first > hp.ExactMatchMaxLabelTokens) continue;
+            candidates.Add((e.InputIds[..first], e.InputIds[first..]));
+            if (candidates.Count == hp.ExactMatchMaxExamples) break;
+        }
+        if (candidates.Count == 0) return (null, 0);
+        int matches = 0;
+        foreach (var chunk in candidates.OrderBy(c => c.Prompt.Length).Chunk(Math.Max(hp.BatchSize, 8)))
+        {
+            var options = new GenerationOptions { MaxNewTokens = chunk.Max(c => c.Target.Length), StopAtEos = true };
+            var outputs = TextGenerator.Generate(model, chunk.Select(c => c.Prompt).ToList(), options, tokenizer.EosId, tokenizer.PadId);
+            for (int i = 0; i < chunk.Length; i++)
+                if (outputs[i].Take(chunk[i].Target.Length).SequenceEqual(chunk[i].Target)) matches++;
+        }
+        return ((double)matches / candidates.Count, candidates.Count);
+    }
+}
