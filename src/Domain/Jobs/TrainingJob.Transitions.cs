@@ -13,14 +13,14 @@ public sealed partial class TrainingJob
     }
 
     /// <summary>
-    /// queued → running, or a running job whose lease has expired (its worker vanished) taken over.
-    /// Returns null when another live worker holds the lease.
+    /// queued → running, or a running job whose worker vanished taken over: its lease expired, or a sweeper released
+    /// it (no owner). Returns null when another live worker holds the lease.
     /// </summary>
     public JobEvent? Claim(string worker, DateTimeOffset now, TimeSpan lease)
     {
         if (Status == JobStatus.Running)
         {
-            if (LeaseOwner != worker && LeaseExpiresAt > now) return null;
+            if (LeaseOwner is not null && LeaseOwner != worker && LeaseExpiresAt > now) return null;
             if (LeaseOwner != worker) CrashRestarts++;
         }
         else Require("started", JobStatus.Queued);

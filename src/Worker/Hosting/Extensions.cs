@@ -4,6 +4,8 @@ using Microsoft.EntityFrameworkCore;
 using TuningService.Domain;
 using TuningService.Domain.Persistence;
 using TuningService.Domain.Queue;
+using TuningService.Worker.Runtime;
+using TuningService.Worker.Runtime.Methods;
 
 namespace TuningService.Worker.Hosting;
 
@@ -17,6 +19,7 @@ public static class Extensions
         services.AddOptions<TuningOptions>().Bind(configuration.GetSection(TuningOptions.Section));
         services.AddOptions<WorkerOptions>().Bind(configuration.GetSection(WorkerOptions.Section))
             .Validate(o => o.Devices is >= 1 and <= 64, "Worker:Devices must be between 1 and 64.")
+            .Validate(o => o.LeaseSeconds is >= 3 and <= 3600, "Worker:LeaseSeconds must be between 3 and 3600.")
             .ValidateOnStart();
         var worker = configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>() ?? new WorkerOptions();
 
@@ -27,13 +30,21 @@ public static class Extensions
         // SIGTERM: Hangfire cancels the running job's token; the runner checkpoints and requeues within this window.
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
+        services.AddSingleton<ArtifactStore>();
+        services.AddSingleton<BaseModelResolver>();
+        services.AddSingleton<DatasetReader>();
+        services.AddSingleton<ModelPublisher>();
+        services.AddSingleton<ITrainingMethod, SupervisedMethod>();
+        services.AddTransient<ITrainingJobRunner, TrainingJobRunner>();
+
         services.AddHostedService<SchemaGate>();
+        services.AddHostedService<StaleJobSweeper>();
         services.AddHangfire(c => c
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
             .UseFilter(new AutomaticRetryAttribute { Attempts = 0 })
-            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString), HangfireStorageOptions()));
+            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString), HangfireStorageOptions(worker.InvisibilityTimeoutSeconds)));
         services.AddHangfireServer(o =>
         {
             o.Queues = [ITrainingJobRunner.QueueName];
@@ -44,12 +55,12 @@ public static class Extensions
     }
 
     /// <summary>Must match the API's: same schema, long polling (no 15 s poll), sliding invisibility (no re-run after 30 min).</summary>
-    public static PostgreSqlStorageOptions HangfireStorageOptions() => new()
+    public static PostgreSqlStorageOptions HangfireStorageOptions(int invisibilityTimeoutSeconds = 300) => new()
     {
         SchemaName = "hangfire",
         PrepareSchemaIfNecessary = true,
         EnableLongPolling = true,
         UseSlidingInvisibilityTimeout = true,
-        InvisibilityTimeout = TimeSpan.FromMinutes(5),
+        InvisibilityTimeout = TimeSpan.FromSeconds(invisibilityTimeoutSeconds),
     };
 }

@@ -1,0 +1,119 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Hangfire;
+using Hangfire.PostgreSql;
+using Hangfire.States;
+using Microsoft.EntityFrameworkCore;
+using TuningService.Domain;
+using TuningService.Domain.Files;
+using TuningService.Domain.Jobs;
+using TuningService.Domain.Persistence;
+using TuningService.Domain.Projects;
+using TuningService.Domain.Queue;
+using TuningService.Testing;
+using TuningService.Worker.Hosting;
+
+namespace TuningService.Worker.Tests.Runtime;
+
+/// <summary>
+/// A migrated database with Hangfire's schema, an artifact store, and the writes the API would make (a processed
+/// file, a queued job, its Hangfire enqueue), so the worker runtime is tested on its own against real PostgreSQL.
+/// </summary>
+public sealed class RuntimeDatabase : IAsyncLifetime
+{
+    private BackgroundJobClient? _queue;
+
+    public string ConnectionString { get; private set; } = "";
+    public string ArtifactsRoot { get; } = Directory.CreateTempSubdirectory("tuning-runtime-").FullName;
+
+    public async Task InitializeAsync()
+    {
+        ConnectionString = await PostgresServer.Instance.CreateDatabaseAsync("runtime");
+        await using var db = CreateDbContext();
+        await DatabaseSetup.MigrateAsync(db);
+        var storage = new PostgreSqlStorage(new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(ConnectionString, Extensions.HangfireStorageOptions()),
+            Extensions.HangfireStorageOptions());
+        _queue = new BackgroundJobClient(storage);
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    public TuningDbContext CreateDbContext() =>
+        new(new DbContextOptionsBuilder<TuningDbContext>().UseNpgsql(ConnectionString).Options);
+
+    public async Task<string> AddFileAsync(string format, IEnumerable<string> jsonLines)
+    {
+        var bytes = Encoding.UTF8.GetBytes(string.Join("\n", jsonLines) + "\n");
+        var file = new DatasetFile
+        {
+            Id = Ids.New("file-"), ProjectId = Project.DefaultProjectId, Filename = $"{format}.jsonl", Purpose = "fine-tune",
+            Bytes = bytes.Length, Status = "processed", Format = format, Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)), ChunkCount = 1,
+        };
+        await using var db = CreateDbContext();
+        db.Files.Add(file);
+        db.FileChunks.Add(new FileChunk { FileId = file.Id, Index = 0, Data = bytes });
+        await db.SaveChangesAsync();
+        return file.Id;
+    }
+
+    /// <summary>Creates a queued job with the given method hyperparameters and enqueues it, as the API does.</summary>
+    public async Task<string> SubmitAsync(string method, string trainingFile, object hyperparameters, string? validationFile = null,
+        string model = "tiny-gpt2", long seed = 7)
+    {
+        var spec = JsonSerializer.SerializeToDocument(new Dictionary<string, object>
+        {
+            ["method"] = new Dictionary<string, object> { ["type"] = method, [method] = new { hyperparameters } },
+        });
+        var job = new TrainingJob
+        {
+            Id = Ids.New("ftjob-"), ProjectId = Project.DefaultProjectId, Model = model, TrainingFileId = trainingFile,
+            ValidationFileId = validationFile, MethodType = method, Spec = spec, Seed = seed, Suffix = "test",
+        };
+        await using var db = CreateDbContext();
+        db.Jobs.Add(job);
+        db.JobEvents.Add(job.MarkQueued(DateTimeOffset.UtcNow));
+        await db.SaveChangesAsync();
+        Enqueue(job.Id);
+        return job.Id;
+    }
+
+    public void Enqueue(string jobId) =>
+        _queue!.Create(Hangfire.Common.Job.FromExpression<ITrainingJobRunner>(r => r.RunAsync(jobId, CancellationToken.None)),
+            new EnqueuedState(ITrainingJobRunner.QueueName));
+
+    public async Task<TrainingJob> JobAsync(string jobId)
+    {
+        await using var db = CreateDbContext();
+        return await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == jobId);
+    }
+
+    public async Task<List<JobEvent>> EventsAsync(string jobId)
+    {
+        await using var db = CreateDbContext();
+        return await db.JobEvents.AsNoTracking().Where(e => e.JobId == jobId).OrderBy(e => e.Id).ToListAsync();
+    }
+
+    public async Task<List<JobCheckpoint>> CheckpointsAsync(string jobId)
+    {
+        await using var db = CreateDbContext();
+        return await db.Checkpoints.AsNoTracking().Where(c => c.JobId == jobId).OrderBy(c => c.Step).ToListAsync();
+    }
+
+    /// <summary>Polls until the job satisfies <paramref name="done"/>; fails with the job's events if it does not in time.</summary>
+    public async Task<TrainingJob> WaitForAsync(string jobId, Func<TrainingJob, bool> done, TimeSpan timeout, Func<string>? diagnostics = null)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var job = await JobAsync(jobId);
+            if (done(job)) return job;
+            if (DateTime.UtcNow > deadline)
+            {
+                var events = string.Join("\n", (await EventsAsync(jobId)).Select(e => $"  {e.Type} {e.Message}"));
+                throw new TimeoutException($"Job {jobId} is {job.Status} at step {job.Step}/{job.TotalSteps} after {timeout}.\nEvents:\n{events}\n{diagnostics?.Invoke()}");
+            }
+            await Task.Delay(200);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using TuningService.Domain.Jobs;
+using TuningService.Domain.Models;
+using TuningService.Worker.Engine.Checkpoints;
+
+namespace TuningService.Worker.Tests.Runtime;
+
+/// <summary>The worker runtime end to end against real PostgreSQL and Hangfire, with the real worker executable.</summary>
+[Collection(WorkerProcessCollection.Name)]
+public sealed class TrainingJobRunnerTests(RuntimeDatabase database) : IClassFixture<RuntimeDatabase>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    public async Task SupervisedJob_Succeeds_WithFallingLoss_CheckpointsAndARegisteredModel()
+    {
+        var train = await database.AddFileAsync("prompt_completion", SampleData.Sentiment(48));
+        var valid = await database.AddFileAsync("prompt_completion", SampleData.Sentiment(16, seed: 9));
+        var jobId = await database.SubmitAsync("supervised", train,
+            new { n_epochs = 2, batch_size = 8, learning_rate = 1e-2, checkpoint_interval = 4, eval_interval = 6 }, valid);
+
+        using var worker = WorkerProcess.Start(database.ConnectionString, database.ArtifactsRoot, "w1");
+        var job = await database.WaitForAsync(jobId, j => JobStatus.IsTerminal(j.Status), Timeout, () => worker.Output);
+
+        Assert.Equal(JobStatus.Succeeded, job.Status);
+        Assert.Equal($"ft:tiny-gpt2:test:{jobId}", job.FineTunedModel);
+        Assert.True(job.TrainedTokens > 0);
+        Assert.Equal(job.TotalSteps, job.Step);
+        Assert.Single(job.ResultFiles);
+
+        var events = await database.EventsAsync(jobId);
+        var losses = events.Where(e => e.Type == EventTypes.Metrics).Select(e => e.Data!.RootElement.GetProperty("train_loss").GetDouble()).ToList();
+        Assert.Equal(job.TotalSteps, losses.Count);
+        Assert.True(losses[^1] < losses[0] * 0.75, $"loss should fall: {string.Join(", ", losses)}");
+        Assert.Contains(events, e => e.Type == EventTypes.Metrics && e.Data!.RootElement.TryGetProperty("valid_loss", out _));
+        Assert.Contains(events, e => e.Message.StartsWith("Data tokenized"));
+        Assert.Contains(events, e => e.Message.Contains("w1") && e.Message.Contains("CPU"));
+
+        var checkpoints = await database.CheckpointsAsync(jobId);
+        Assert.Equal(new[] { 4, 8, 12 }, checkpoints.Select(c => c.Step));
+        Assert.All(checkpoints, c => Assert.Equal($"{job.FineTunedModel}:ckpt-step-{c.Step}", c.FineTunedModelCheckpoint));
+
+        await using var db = database.CreateDbContext();
+        var model = db.Models.Single(m => m.Id == job.FineTunedModel);
+        Assert.Equal(ModelKinds.FineTuned, model.Kind);
+        var weights = Safetensors.Read(Path.Combine(database.ArtifactsRoot, model.ArtifactPath, "model.safetensors"));
+        Assert.Contains(weights.Keys, k => k.EndsWith("wte.weight"));
+        var csv = db.FileChunks.Single(c => c.FileId == job.ResultFiles[0]).Data;
+        Assert.StartsWith("step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy\n1,", System.Text.Encoding.UTF8.GetString(csv));
+    }
+
+    [Fact]
+    public async Task InstructionJob_Succeeds_OnChatData()
+    {
+        var train = await database.AddFileAsync("chat", SampleData.SupportChat(24));
+        var jobId = await database.SubmitAsync("instruction", train, new { n_epochs = 2, batch_size = 8, learning_rate = 3e-3 }, model: "tiny-llama");
+
+        using var worker = WorkerProcess.Start(database.ConnectionString, database.ArtifactsRoot, "w-chat");
+        var job = await database.WaitForAsync(jobId, j => JobStatus.IsTerminal(j.Status), Timeout, () => worker.Output);
+
+        Assert.Equal(JobStatus.Succeeded, job.Status);
+        var losses = (await database.EventsAsync(jobId)).Where(e => e.Type == EventTypes.Metrics)
+            .Select(e => e.Data!.RootElement.GetProperty("train_loss").GetDouble()).ToList();
+        Assert.True(losses[^1] < losses[0], $"loss should fall: {string.Join(", ", losses)}");
+    }
+
+    [Fact]
+    public async Task ImpossibleConfig_FailsWithExampleTooLong_InsteadOfHanging()
+    {
+        var train = await database.AddFileAsync("prompt_completion", SampleData.Sentiment(12));
+        var jobId = await database.SubmitAsync("supervised", train, new { n_epochs = 1, max_seq_length = 4 });
+
+        using var worker = WorkerProcess.Start(database.ConnectionString, database.ArtifactsRoot, "w-fail");
+        var job = await database.WaitForAsync(jobId, j => JobStatus.IsTerminal(j.Status), Timeout, () => worker.Output);
+
+        Assert.Equal(JobStatus.Failed, job.Status);
+        Assert.Equal("example_too_long", job.ErrorCode);
+        Assert.Equal("method.supervised.hyperparameters.max_seq_length", job.ErrorParam);
+        Assert.False(worker.HasExited, "the worker survives a failed job");
+    }
+
+    [Fact]
+    public async Task UnknownBaseModel_FailsWithModelLoadFailed()
+    {
+        var train = await database.AddFileAsync("prompt_completion", SampleData.Sentiment(12));
+        var jobId = await database.SubmitAsync("supervised", train, new { n_epochs = 1 }, model: "no-such-model");
+
+        using var worker = WorkerProcess.Start(database.ConnectionString, database.ArtifactsRoot, "w-model");
+        var job = await database.WaitForAsync(jobId, j => JobStatus.IsTerminal(j.Status), Timeout, () => worker.Output);
+
+        Assert.Equal("model_load_failed", job.ErrorCode);
+        Assert.Equal("model", job.ErrorParam);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class WorkerProcessCollection
+{
+    public const string Name = "worker processes";
+}
