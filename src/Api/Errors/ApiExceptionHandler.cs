@@ -30,9 +30,32 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
         InvalidJobTransitionException transition => (409, transition.Message, "invalid_state"),
         DbUpdateConcurrencyException => (409, "The resource was changed by another request; retry.", "conflict"),
         OperationCanceledException => (499, "The request was cancelled.", "cancelled"),
+        _ when RejectedInput(exception) is { } rejected => rejected,
         _ when IsDatabaseUnavailable(exception) => (503, "The database is unavailable; retry shortly.", "service_unavailable"),
         _ => (500, "The server had an error while processing your request.", "server_error"),
     };
+
+    /// <summary>Errors that bad input causes below the validators: PostgreSQL data exceptions, unencodable text.</summary>
+    private static (int, string, string)? RejectedInput(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case PostgresException { SqlState: "22001" }:
+                    return (400, "A value is longer than its field allows.", "value_too_long");
+                case PostgresException { SqlState: "22021" or "22P05" }:
+                    return (400, "Text contains a character that cannot be stored (e.g. \\u0000 or an invalid byte sequence).", "invalid_text");
+                case PostgresException { SqlState: var state } when state.StartsWith("22", StringComparison.Ordinal):
+                    return (400, $"A value is out of range or malformed: {((PostgresException)e).MessageText}", "invalid_value");
+                case PostgresException { SqlState: "23505" }:
+                    return (409, "A resource with the same unique value already exists.", "conflict");
+                case System.Text.EncoderFallbackException or System.Text.DecoderFallbackException:
+                    return (400, "Text is not valid Unicode (e.g. an unpaired surrogate).", "invalid_text");
+            }
+        }
+        return null;
+    }
 
     public static bool IsDatabaseUnavailable(Exception exception)
     {
