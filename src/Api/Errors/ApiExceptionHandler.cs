@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using TuningService.Domain.Jobs;
+using TuningService.Domain.Persistence;
 
 namespace TuningService.Api.Errors;
 
@@ -16,7 +17,11 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
     {
         var (status, message, code) = Classify(exception);
         if (status >= 500) logger.LogError(exception, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
-        if (status == StatusCodes.Status503ServiceUnavailable) context.Response.Headers.RetryAfter = "2";
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            context.Response.Headers.RetryAfter = "2";
+            ForgetPooledConnections(context);
+        }
         await ApiErrors.Write(context, status, message, status >= 500 ? "server_error" : ApiErrors.InvalidRequest, code);
         return true;
     }
@@ -34,6 +39,16 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
         _ when IsDatabaseUnavailable(exception) => (503, "The database is unavailable; retry shortly.", "service_unavailable"),
         _ => (500, "The server had an error while processing your request.", "server_error"),
     };
+
+    /// <summary>
+    /// A restarted server leaves every pooled connection dead; dropping them now means the first request after it is
+    /// back opens a fresh one instead of failing on a corpse.
+    /// </summary>
+    private static void ForgetPooledConnections(HttpContext context)
+    {
+        if (context.RequestServices.GetService<TuningDbContext>()?.Database.GetDbConnection() is NpgsqlConnection connection)
+            NpgsqlConnection.ClearPool(connection);
+    }
 
     /// <summary>Errors that bad input causes below the validators: PostgreSQL data exceptions, unencodable text.</summary>
     private static (int, string, string)? RejectedInput(Exception exception)

@@ -16,6 +16,9 @@ public static class DatabaseConnection
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (!Sets(given, "Timeout")) builder.Timeout = limits.DatabaseConnectTimeoutSeconds;
         if (!Sets(given, "Command Timeout", "CommandTimeout")) builder.CommandTimeout = limits.DatabaseCommandTimeoutSeconds;
+        // Idle pooled connections ping the server, so those a PostgreSQL restart killed are dropped from the pool
+        // before a request picks them up.
+        if (!Sets(given, "Keepalive")) builder.KeepAlive = limits.DatabaseKeepaliveSeconds;
         return builder.ConnectionString;
     }
 

@@ -43,4 +43,11 @@ public sealed class ApiLimitsOptions
     /// </summary>
     [Range(1, 3600)]
     public int DatabaseCommandTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// Seconds of inactivity after which a pooled PostgreSQL connection is pinged (Npgsql <c>Keepalive</c>), so
+    /// connections a database restart killed leave the pool before a request gets one. 0 turns pings off. Default 2.
+    /// </summary>
+    [Range(0, 3600)]
+    public int DatabaseKeepaliveSeconds { get; set; } = 2;
 }
