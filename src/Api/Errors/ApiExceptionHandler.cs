@@ -29,9 +29,9 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
     private static (int Status, string Message, string Code) Classify(Exception exception) => exception switch
     {
         BadHttpRequestException { StatusCode: 413 } => (413, "Request body too large.", "request_too_large"),
-        BadHttpRequestException { InnerException: JsonException json } => (400, $"Invalid JSON body: {json.Message}", "invalid_json"),
+        BadHttpRequestException { InnerException: JsonException json } => InvalidJson(json),
         BadHttpRequestException bad => (bad.StatusCode, bad.Message, "invalid_request"),
-        JsonException json => (400, $"Invalid JSON body: {json.Message}", "invalid_json"),
+        JsonException json => InvalidJson(json),
         InvalidJobTransitionException transition => (409, transition.Message, "invalid_state"),
         DbUpdateConcurrencyException => (409, "The resource was changed by another request; retry.", "conflict"),
         OperationCanceledException => (499, "The request was cancelled.", "cancelled"),
@@ -39,6 +39,15 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
         _ when IsDatabaseUnavailable(exception) => (503, "The database is unavailable; retry shortly.", "service_unavailable"),
         _ => (500, "The server had an error while processing your request.", "server_error"),
     };
+
+    /// <summary>Where the body went wrong, without the serializer's .NET type names.</summary>
+    private static (int, string, string) InvalidJson(JsonException json)
+    {
+        var what = json.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal)
+            ? "a value has the wrong type"
+            : "the body is not well-formed JSON";
+        return (400, $"Invalid JSON body: {what} (at {json.Path ?? "$"}, line {json.LineNumber ?? 0}, byte {json.BytePositionInLine ?? 0}).", "invalid_json");
+    }
 
     /// <summary>
     /// A restarted server leaves every pooled connection dead; dropping them now means the first request after it is

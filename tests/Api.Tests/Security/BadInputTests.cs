@@ -46,6 +46,7 @@ public sealed class BadInputTests(ApiFactory api) : IClassFixture<ApiFactory>
         var response = await api.CreateAdminClient().PostAsync("/v1/organization/projects", Json(json));
         var error = await ErrorShape.AssertClientErrorAsync(response);
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{why}: {(int)response.StatusCode} {error}");
+        Assert.DoesNotContain("TuningService.", error.GetProperty("message").GetString()); // no .NET type names
         Assert.Equal(before, await api.CountRowsAsync());
     }
 
