@@ -111,4 +111,14 @@ public sealed class ProjectsApiTests(ApiFactory api) : IClassFixture<ApiFactory>
 
         Assert.Equal(before, await api.CountRowsAsync());
     }
+
+    [Fact]
+    public async Task OpenApiDocument_DescribesEveryOrganizationRoute()
+    {
+        var paths = (await api.CreateClient(apiKey: null).GetFromJsonAsync<JsonElement>("/swagger/v1/swagger.json")).GetProperty("paths");
+        Assert.True(paths.GetProperty("/v1/organization/projects").TryGetProperty("post", out var create));
+        Assert.True(create.GetProperty("responses").TryGetProperty("403", out _));
+        Assert.True(paths.GetProperty("/v1/organization/projects/{project_id}/api_keys").TryGetProperty("post", out _));
+        Assert.True(paths.GetProperty("/v1/organization/projects/{project_id}/api_keys/{key_id}").TryGetProperty("delete", out _));
+    }
 }
