@@ -9,6 +9,8 @@ using TuningService.Api.Auth;
 using TuningService.Api.Errors;
 using TuningService.Api.Health;
 using TuningService.Api.Infrastructure;
+using TuningService.Api.Limits;
+using TuningService.Api.Organization;
 using TuningService.Domain;
 using TuningService.Domain.Persistence;
 
@@ -27,8 +29,10 @@ public static class Extensions
             .Validate(o => !string.IsNullOrWhiteSpace(o.AdminApiKey), "An admin key is required: set TUNING_API_KEY or Tuning:AdminApiKey.")
             .ValidateOnStart();
 
-        var connectionString = configuration.GetConnectionString("Tuning")
-            ?? throw new InvalidOperationException("ConnectionStrings:Tuning is not set.");
+        services.AddApiLimits(configuration);
+        var connectionString = DatabaseConnection.WithTimeouts(
+            configuration.GetConnectionString("Tuning") ?? throw new InvalidOperationException("ConnectionStrings:Tuning is not set."),
+            configuration.GetSection(ApiLimitsOptions.Section).Get<ApiLimitsOptions>() ?? new ApiLimitsOptions());
         services.AddDbContext<TuningDbContext>(o => o.UseNpgsql(connectionString));
 
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
@@ -47,6 +51,8 @@ public static class Extensions
         services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(o => ConfigureJson(o.JsonSerializerOptions));
         services.AddProblemDetails();
         services.AddExceptionHandler<ApiExceptionHandler>();
+        // Unreadable bodies and unbindable parameters throw, so ApiExceptionHandler answers them in the error shape.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddValidatorsFromAssemblyContaining<Program>(includeInternalTypes: true);
         services.AddHttpContextAccessor();
         services.AddScoped<CallerContext>();
@@ -72,6 +78,7 @@ public static class Extensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages(ApiErrors.WriteStatusCodeAsync);
+        app.UseRequestBodyLimit();
         app.UseSwagger();
         app.UseSwaggerUI(o =>
         {
@@ -79,6 +86,7 @@ public static class Extensions
             o.DocumentTitle = "TuningService API";
         });
         app.UseAuthentication();
+        app.UseRateLimiter();
         app.UseAuthorization();
         app.UseHangfireDashboardForAdmins();
     }
@@ -89,5 +97,6 @@ public static class Extensions
         var v1 = app.MapGroup("/v1").RequireAuthorization();
         v1.MapGet("/me", (CallerContext caller) => TypedResults.Ok(new { project_id = caller.ProjectId, admin = caller.IsAdmin }))
             .WithName("WhoAmI").WithSummary("The project and role of the calling key.").WithTags("Auth");
+        v1.MapOrganizationApi();
     }
 }

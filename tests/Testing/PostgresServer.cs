@@ -16,12 +16,14 @@ public sealed class PostgresServer
 
     private readonly string? _dataDirectory;
     private readonly string? _binDirectory;
+    private readonly string? _serverOptions;
 
-    private PostgresServer(string adminConnectionString, string? dataDirectory, string? binDirectory)
+    private PostgresServer(string adminConnectionString, string? dataDirectory, string? binDirectory, string? serverOptions = null)
     {
         AdminConnectionString = adminConnectionString;
         _dataDirectory = dataDirectory;
         _binDirectory = binDirectory;
+        _serverOptions = serverOptions;
     }
 
     public static PostgresServer Instance => Shared.Value;
@@ -42,19 +44,24 @@ public sealed class PostgresServer
     }
 
     /// <summary>Stops the throwaway cluster (fast shutdown) — for restart tests; <see cref="Restart"/> brings it back.</summary>
-    public void Stop() => PgCtl("stop -m fast -w");
+    /// <remarks>
+    /// <paramref name="clearPools"/>: false leaves this process's Npgsql pools alone, as a real restart would, so a test
+    /// can check that the code under test copes with pooled connections that died with the server.
+    /// </remarks>
+    public void Stop(bool clearPools = true) => PgCtl("stop -m fast -w", clearPools);
 
-    public void StartAgain() => PgCtl($"start -w -t 60 -l {_dataDirectory}/server.log");
+    /// <summary>Starts the stopped cluster with its original options (same port and socket directory).</summary>
+    public void StartAgain(bool clearPools = true) => PgCtl($"start -w -t 60 -o \"{_serverOptions}\" -l {_dataDirectory}/server.log", clearPools);
 
     public void Restart() => PgCtl("restart -m fast -w -t 60");
 
     public bool OwnsCluster => _dataDirectory is not null;
 
-    private void PgCtl(string arguments)
+    private void PgCtl(string arguments, bool clearPools = true)
     {
         if (_dataDirectory is null) throw new InvalidOperationException("The server is external (TUNING_TEST_POSTGRES); it cannot be stopped by tests.");
         RunAsPostgres(Path.Combine(_binDirectory!, "pg_ctl"), $"-D {_dataDirectory} {arguments}");
-        NpgsqlConnection.ClearAllPools();
+        if (clearPools) NpgsqlConnection.ClearAllPools();
     }
 
     private static PostgresServer Start()
@@ -71,7 +78,7 @@ public sealed class PostgresServer
         var port = FreePort();
         var options = $"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300";
         RunAsPostgres(Path.Combine(bin, "pg_ctl"), $"-D {data} -o \"{options}\" -l {root}/server.log -w -t 60 start");
-        var server = new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Include Error Detail=true", data, bin);
+        var server = new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Include Error Detail=true", data, bin, options);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Destroy(root);
         return server;
     }

@@ -40,10 +40,11 @@ public static class ApiErrors
         {
             404 => $"Unknown route: {context.Request.Method} {context.Request.Path}.",
             405 => $"Method {context.Request.Method} is not allowed on {context.Request.Path}.",
+            413 => "Request body too large for this route.",
             415 => "Unsupported content type.",
             _ => $"Request failed with status {code}.",
         };
         var type = code >= 500 ? "server_error" : InvalidRequest;
-        return Write(context, code, message, type, code == 404 ? "unknown_url" : null);
+        return Write(context, code, message, type, code switch { 404 => "unknown_url", 413 => "request_too_large", _ => null });
     }
 }

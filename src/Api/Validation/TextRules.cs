@@ -1,0 +1,40 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using FluentValidation;
+using FluentValidation.Results;
+using Microsoft.AspNetCore.Http.HttpResults;
+using TuningService.Api.Errors;
+
+namespace TuningService.Api.Validation;
+
+public static class TextRules
+{
+    /// <summary>
+    /// Text PostgreSQL can store and a reader can see: no control characters (<c>\u0000</c> included), no unpaired
+    /// surrogates, no leading or trailing whitespace only.
+    /// </summary>
+    public static IRuleBuilderOptions<T, string?> CleanText<T>(this IRuleBuilder<T, string?> rule, int maxLength) => rule
+        .NotEmpty().WithMessage("{PropertyName} is required.")
+        .Must(v => v is null || v.Trim().Length > 0).WithMessage("{PropertyName} must not be blank.")
+        .MaximumLength(maxLength).WithMessage("{PropertyName} must be at most {MaxLength} characters.")
+        .Must(v => v is null || IsStorable(v)).WithMessage("{PropertyName} must not contain control characters or invalid Unicode.");
+
+    public static bool IsStorable(string value)
+    {
+        var rest = value.AsSpan();
+        while (!rest.IsEmpty)
+        {
+            if (Rune.DecodeFromUtf16(rest, out var rune, out var used) != OperationStatus.Done || Rune.IsControl(rune)) return false;
+            rest = rest[used..];
+        }
+        return true;
+    }
+
+    /// <summary>The first failure as a 400 in the error shape, its <c>param</c> the snake_case field name.</summary>
+    public static JsonHttpResult<ErrorResponse> ToError(this ValidationResult result)
+    {
+        var failure = result.Errors[0];
+        return ApiErrors.BadRequest(failure.ErrorMessage, JsonNamingPolicy.SnakeCaseLower.ConvertName(failure.PropertyName));
+    }
+}
