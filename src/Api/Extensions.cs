@@ -9,6 +9,8 @@ using TuningService.Api.Auth;
 using TuningService.Api.Errors;
 using TuningService.Api.Health;
 using TuningService.Api.Infrastructure;
+using TuningService.Api.Jobs;
+using TuningService.Api.Models;
 using TuningService.Domain;
 using TuningService.Domain.Persistence;
 
@@ -51,6 +53,8 @@ public static class Extensions
         services.AddHttpContextAccessor();
         services.AddScoped<CallerContext>();
         services.AddSwagger();
+        services.AddJobs(configuration);
+        services.AddModels();
     }
 
     public static void ConfigureJson(JsonSerializerOptions options)
@@ -89,5 +93,7 @@ public static class Extensions
         var v1 = app.MapGroup("/v1").RequireAuthorization();
         v1.MapGet("/me", (CallerContext caller) => TypedResults.Ok(new { project_id = caller.ProjectId, admin = caller.IsAdmin }))
             .WithName("WhoAmI").WithSummary("The project and role of the calling key.").WithTags("Auth");
+        v1.MapJobsApi();
+        v1.MapModelsApi();
     }
 }

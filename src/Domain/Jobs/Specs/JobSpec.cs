@@ -6,7 +6,7 @@ namespace TuningService.Domain.Jobs.Specs;
 /// <summary>
 /// The body of <c>POST /v1/fine_tuning/jobs</c>, and (after <see cref="JobSpecResolver.Resolve"/>) the resolved spec stored in
 /// <c>TrainingJob.Spec</c>: then <see cref="Method"/> is set, the top-level <see cref="Hyperparameters"/> is null, and every
-/// hyperparameter of the chosen method holds its value. Read it back with <see cref="JobSpecSerializer.Deserialize"/>.
+/// hyperparameter of the chosen method holds its value. Read it back with <see cref="JobSpecSerializer.Deserialize(System.Text.Json.JsonDocument)"/>.
 /// </summary>
 public sealed record JobSpec
 {
@@ -40,10 +40,15 @@ public sealed record MethodSpec
     /// <example>supervised</example>
     [DefaultValue(MethodTypes.Supervised)]
     public string? Type { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public MethodOf<SupervisedHyperparameters>? Supervised { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public MethodOf<InstructionHyperparameters>? Instruction { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public MethodOf<RewardModelHyperparameters>? RewardModel { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public MethodOf<PpoHyperparameters>? Ppo { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public MethodOf<DpoHyperparameters>? Dpo { get; init; }
 
     /// <summary>The hyperparameters of the chosen method (null when the method object is absent).</summary>
