@@ -69,6 +69,7 @@ public sealed record LoraSpec
 }
 
 /// <summary>Supervised fine-tuning on prompt_completion or text files.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record SupervisedHyperparameters : TrainingHyperparameters
 {
     /// <summary>Also compute the loss on prompt tokens (text files always train on every token).</summary>
@@ -77,9 +78,11 @@ public sealed record SupervisedHyperparameters : TrainingHyperparameters
 }
 
 /// <summary>Instruction tuning on chat files (loss on assistant turns with weight ≠ 0).</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record InstructionHyperparameters : TrainingHyperparameters;
 
 /// <summary>RLHF stage 1: a scalar reward head trained on preference pairs.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record RewardModelHyperparameters : TrainingHyperparameters
 {
     /// <summary>Margin in −log σ(r_chosen − r_rejected − margin), [0, 100]; 0 = none.</summary>
@@ -91,6 +94,7 @@ public sealed record RewardModelHyperparameters : TrainingHyperparameters
 }
 
 /// <summary>Direct preference optimisation against a frozen copy of the model.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record DpoHyperparameters : TrainingHyperparameters
 {
     /// <summary>β, (0, 10], or "auto" (= 0.1).</summary>
@@ -105,6 +109,7 @@ public sealed record DpoHyperparameters : TrainingHyperparameters
 }
 
 /// <summary>RLHF stage 2: PPO of the policy (from <c>model</c>) against a reward model, with a KL penalty to a frozen reference.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record PpoHyperparameters : TrainingHyperparameters
 {
     /// <summary>Required: id of a reward model trained by a reward_model job of this project.</summary>

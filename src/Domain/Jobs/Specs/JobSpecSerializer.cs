@@ -57,11 +57,11 @@ public static partial class JobSpecSerializer
         if (unmapped.Success)
         {
             var name = unmapped.Groups[1].Value;
-            var param = path.Length == 0 ? name : $"{path}.{name}";
+            var param = path.Length == 0 ? name : path == name || path.EndsWith("." + name, StringComparison.Ordinal) ? path : $"{path}.{name}";
             return new SpecError(param, "unknown_parameter", $"Unknown parameter: '{param}'.");
         }
-        // The reader's own errors (malformed JSON) are a subclass; conversion errors are plain JsonException.
-        if (ex.GetType() != typeof(JsonException))
+        // The reader's own errors (malformed JSON) arrive wrapped around the reader's exception; conversion errors do not.
+        if (ex.GetType() != typeof(JsonException) || ex.InnerException is JsonException || ex.Path is null)
             return new SpecError(path, "invalid_json", $"Invalid JSON body: {Trim(message)}");
         return new SpecError(path, "invalid_type",
             path.Length == 0 ? "The request body must be a JSON object." : $"Invalid type for '{path}': {Describe(message)}.");

@@ -21,7 +21,7 @@ public sealed class JobSpecValidator : AbstractValidator<JobSpec>
             .WithMessage("validation_file must be a file id or absent.");
         RuleFor(s => s.Suffix).MaximumLength(MaxSuffixLength).Matches("^[a-z0-9_-]*$").WithErrorCode("invalid_value")
             .WithMessage($"suffix must be at most {MaxSuffixLength} characters of a-z, 0-9, '-' and '_'.");
-        RuleFor(s => s.Seed).GreaterThanOrEqualTo(0).WithErrorCode("invalid_value").WithMessage("seed must be ≥ 0.");
+        RuleFor(s => s.Seed).InclusiveBetween(0, int.MaxValue).WithErrorCode("invalid_value").WithMessage($"seed must be between 0 and {int.MaxValue}.");
         RuleFor(s => s.Metadata).Custom(ValidateMetadata);
 
         RuleFor(s => s.Hyperparameters).SetValidator(new SupervisedHyperparametersValidator()!);
@@ -59,8 +59,8 @@ public sealed class MethodSpecValidator : AbstractValidator<MethodSpec>
 {
     public MethodSpecValidator()
     {
-        RuleFor(m => m.Type).NotEmpty().WithErrorCode("missing_field").WithMessage("method.type is required.")
-            .Must(t => MethodTypes.All.Contains(t!)).When(m => !string.IsNullOrEmpty(m.Type)).WithErrorCode("invalid_value")
+        RuleFor(m => m.Type).NotEmpty().WithErrorCode("missing_field").WithMessage("method.type is required.");
+        RuleFor(m => m.Type).Must(t => MethodTypes.All.Contains(t!)).When(m => !string.IsNullOrEmpty(m.Type)).WithErrorCode("invalid_value")
             .WithMessage(m => $"Unknown method type '{m.Type}'; expected one of {string.Join(", ", MethodTypes.All)}.");
 
         Only(MethodTypes.Supervised, m => m.Supervised);
@@ -74,7 +74,8 @@ public sealed class MethodSpecValidator : AbstractValidator<MethodSpec>
         RuleFor(m => m.RewardModel!.Hyperparameters).SetValidator(new RewardModelHyperparametersValidator()!).When(m => m.RewardModel is not null);
         RuleFor(m => m.Dpo!.Hyperparameters).SetValidator(new DpoHyperparametersValidator()!).When(m => m.Dpo is not null);
         RuleFor(m => m.Ppo!.Hyperparameters).SetValidator(new PpoHyperparametersValidator()!).When(m => m.Ppo is not null);
-        RuleFor(m => m.Ppo!.Hyperparameters!.RewardModel).NotEmpty().When(m => m.Type == MethodTypes.Ppo)
+        RuleFor(m => m.Ppo == null || m.Ppo.Hyperparameters == null ? null : m.Ppo.Hyperparameters.RewardModel)
+            .NotEmpty().When(m => m.Type == MethodTypes.Ppo).OverridePropertyName("Ppo.Hyperparameters.RewardModel")
             .WithErrorCode("missing_field").WithMessage("A ppo job needs method.ppo.hyperparameters.reward_model (a reward model id).");
     }
 
@@ -187,23 +188,24 @@ public static class JobSpecValidation
             f.CustomState is JobSpecValidator.ExactParam exact ? exact.Param : ToJsonPath(f.PropertyName),
             f.ErrorCode is "missing_field" or "invalid_value" ? f.ErrorCode : "invalid_value",
             f.ErrorMessage)).ToList();
-        // learning_rate and learning_rate_multiplier are two ways to say one thing.
-        foreach (var (path, h) in Hyperparameters(spec))
-            if (h.LearningRate is not null && h.LearningRateMultiplier is not null)
+        // learning_rate and learning_rate_multiplier are two ways to say one thing: both only when they agree (as in a resolved spec).
+        foreach (var (path, method, h) in Hyperparameters(spec))
+            if (h is { LearningRate: { } lr, LearningRateMultiplier: { } multiplier }
+                && Math.Abs(lr - HyperparameterRanges.BaseLearningRate(method) * multiplier) > 1e-9 * lr)
                 errors.Add(new SpecError($"{path}.learning_rate_multiplier", "invalid_value",
                     "Give learning_rate or learning_rate_multiplier, not both."));
         return errors;
     }
 
-    private static IEnumerable<(string Path, TrainingHyperparameters H)> Hyperparameters(JobSpec spec)
+    private static IEnumerable<(string Path, string Method, TrainingHyperparameters H)> Hyperparameters(JobSpec spec)
     {
-        if (spec.Hyperparameters is { } top) yield return ("hyperparameters", top);
+        if (spec.Hyperparameters is { } top) yield return ("hyperparameters", MethodTypes.Supervised, top);
         var m = spec.Method;
-        if (m?.Supervised?.Hyperparameters is { } s) yield return ("method.supervised.hyperparameters", s);
-        if (m?.Instruction?.Hyperparameters is { } i) yield return ("method.instruction.hyperparameters", i);
-        if (m?.RewardModel?.Hyperparameters is { } r) yield return ("method.reward_model.hyperparameters", r);
-        if (m?.Ppo?.Hyperparameters is { } p) yield return ("method.ppo.hyperparameters", p);
-        if (m?.Dpo?.Hyperparameters is { } d) yield return ("method.dpo.hyperparameters", d);
+        if (m?.Supervised?.Hyperparameters is { } s) yield return ("method.supervised.hyperparameters", MethodTypes.Supervised, s);
+        if (m?.Instruction?.Hyperparameters is { } i) yield return ("method.instruction.hyperparameters", MethodTypes.Instruction, i);
+        if (m?.RewardModel?.Hyperparameters is { } r) yield return ("method.reward_model.hyperparameters", MethodTypes.RewardModel, r);
+        if (m?.Ppo?.Hyperparameters is { } p) yield return ("method.ppo.hyperparameters", MethodTypes.Ppo, p);
+        if (m?.Dpo?.Hyperparameters is { } d) yield return ("method.dpo.hyperparameters", MethodTypes.Dpo, d);
     }
 
     /// <summary><c>Method.Dpo.Hyperparameters.Lora.TargetModules[0]</c> → <c>method.dpo.hyperparameters.lora.target_modules[0]</c>.</summary>
