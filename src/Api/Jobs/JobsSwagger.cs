@@ -20,6 +20,11 @@ internal static class JobsSwagger
     {
         public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
         {
+            if (context.Type == typeof(JobSpec) && schema is OpenApiSchema spec)
+            {
+                spec.Required = new HashSet<string> { "model", "training_file" };
+                return;
+            }
             if (!typeof(TrainingHyperparameters).IsAssignableFrom(context.Type) && context.Type != typeof(LoraSpec)) return;
             if (schema.Properties is null) return;
             foreach (var (name, property) in schema.Properties)
@@ -29,11 +34,7 @@ internal static class JobsSwagger
                 var max = range.Max.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 if (range.MinExclusive) p.ExclusiveMinimum = min; else p.Minimum = min;
                 if (range.MaxExclusive) p.ExclusiveMaximum = max; else p.Maximum = max;
-                if (range.AcceptsAuto)
-                {
-                    p.Description = $"{p.Description} Also accepts \"auto\" (= {range.Default:G}).".Trim();
-                    p.Type |= JsonSchemaType.String;
-                }
+                if (range.AcceptsAuto) p.Type |= JsonSchemaType.String; // a number or "auto"
             }
         }
     }
