@@ -14,7 +14,7 @@ namespace TuningService.Api.Jobs;
 /// re-enqueue first claims the row by compare-and-set (HangfireJobId old → a "pending:" marker), then swaps the marker for the new id.
 /// </summary>
 public sealed class QueuedJobsReconciler(
-    IServiceScopeFactory scopes, JobStorage storage, IOptions<JobsOptions> options, TimeProvider clock, ILogger<QueuedJobsReconciler> logger)
+    IServiceScopeFactory scopes, IOptions<JobsOptions> options, TimeProvider clock, ILogger<QueuedJobsReconciler> logger)
     : BackgroundService
 {
     private const string PendingPrefix = "pending:";
@@ -36,6 +36,7 @@ public sealed class QueuedJobsReconciler(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TuningDbContext>();
         var queue = scope.ServiceProvider.GetRequiredService<JobQueue>();
+        var storage = scope.ServiceProvider.GetRequiredService<JobStorage>(); // resolved per pass: a database down at start-up must not stop the host
         var now = clock.GetUtcNow();
         var settled = now - options.Value.EnqueueGracePeriod;
 
