@@ -11,6 +11,8 @@ using TuningService.Api.Health;
 using TuningService.Api.Infrastructure;
 using TuningService.Api.Limits;
 using TuningService.Api.Organization;
+using TuningService.Api.Jobs;
+using TuningService.Api.Models;
 using TuningService.Domain;
 using TuningService.Domain.Persistence;
 
@@ -57,6 +59,8 @@ public static class Extensions
         services.AddHttpContextAccessor();
         services.AddScoped<CallerContext>();
         services.AddSwagger();
+        services.AddJobs(configuration);
+        services.AddModels();
     }
 
     public static void ConfigureJson(JsonSerializerOptions options)
@@ -98,5 +102,7 @@ public static class Extensions
         v1.MapGet("/me", (CallerContext caller) => TypedResults.Ok(new { project_id = caller.ProjectId, admin = caller.IsAdmin }))
             .WithName("WhoAmI").WithSummary("The project and role of the calling key.").WithTags("Auth");
         v1.MapOrganizationApi();
+        v1.MapJobsApi();
+        v1.MapModelsApi();
     }
 }

@@ -1,0 +1,153 @@
+using System.Globalization;
+
+namespace TuningService.Domain.Jobs.Specs;
+
+/// <summary>A numeric hyperparameter's documented default and allowed range. The single source for docs, validation and resolution.</summary>
+public sealed record NumericRange(string Name, double Default, double Min, double Max, bool MinExclusive = false, bool MaxExclusive = false, bool AcceptsAuto = false)
+{
+    public bool Contains(double value) =>
+        double.IsFinite(value)
+        && (MinExclusive ? value > Min : value >= Min)
+        && (MaxExclusive ? value < Max : value <= Max);
+
+    public string Describe() => string.Create(CultureInfo.InvariantCulture,
+        $"{Name} must be {(MinExclusive ? ">" : "≥")} {Min:G} and {(MaxExclusive ? "<" : "≤")} {Max:G}");
+}
+
+/// <summary>
+/// Defaults and ranges of every job-spec hyperparameter. The API validates against them, Swagger shows them,
+/// and <see cref="JobSpecResolver"/> fills absent fields (and <c>"auto"</c>) with <see cref="NumericRange.Default"/>.
+/// </summary>
+public static class HyperparameterRanges
+{
+    // Common to every method.
+    /// <summary>Passes over the training file. auto = 3.</summary>
+    public static readonly NumericRange NEpochs = new("n_epochs", 3, 1, 50, AcceptsAuto: true);
+    /// <summary>Examples per micro-batch. auto = 8.</summary>
+    public static readonly NumericRange BatchSize = new("batch_size", 8, 1, 256, AcceptsAuto: true);
+    /// <summary>Absolute peak learning rate. Default: the method's base rate × learning_rate_multiplier.</summary>
+    public static readonly NumericRange LearningRate = new("learning_rate", 1e-4, 0, 1, MinExclusive: true);
+    /// <summary>OpenAI's knob: scales the method's base learning rate. auto = 1.</summary>
+    public static readonly NumericRange LearningRateMultiplier = new("learning_rate_multiplier", 1, 0, 100, MinExclusive: true, AcceptsAuto: true);
+    /// <summary>Fraction of optimizer steps spent warming the learning rate up linearly from 0.</summary>
+    public static readonly NumericRange WarmupRatio = new("warmup_ratio", 0, 0, 1, MaxExclusive: true);
+    /// <summary>AdamW decoupled weight decay.</summary>
+    public static readonly NumericRange WeightDecay = new("weight_decay", 0, 0, 1);
+    /// <summary>Global gradient-norm clip; 0 turns clipping off.</summary>
+    public static readonly NumericRange MaxGradNorm = new("max_grad_norm", 1, 0, 1000);
+    /// <summary>Micro-batches per optimizer step.</summary>
+    public static readonly NumericRange GradientAccumulationSteps = new("gradient_accumulation_steps", 1, 1, 1024);
+    /// <summary>Tokens per example; longer examples are truncated.</summary>
+    public static readonly NumericRange MaxSeqLength = new("max_seq_length", 512, 8, 131072);
+    /// <summary>Optimizer steps between evaluations on the validation file.</summary>
+    public static readonly NumericRange EvalInterval = new("eval_interval", 100, 1, 1_000_000);
+    /// <summary>Optimizer steps between checkpoints.</summary>
+    public static readonly NumericRange CheckpointInterval = new("checkpoint_interval", 100, 1, 1_000_000);
+
+    // LoRA (absent = full fine-tune).
+    public static readonly NumericRange LoraR = new("r", 8, 1, 1024);
+    public static readonly NumericRange LoraAlpha = new("alpha", 16, 1, 4096);
+    public static readonly NumericRange LoraDropout = new("dropout", 0.05, 0, 1, MaxExclusive: true);
+    public const int MaxLoraTargetModules = 32;
+
+    // reward_model
+    /// <summary>Margin m in −log σ(r_chosen − r_rejected − m); 0 = no margin.</summary>
+    public static readonly NumericRange Margin = new("margin", 0, 0, 100);
+    /// <summary>Penalty weight on (r_chosen + r_rejected)² that keeps rewards centred on 0.</summary>
+    public static readonly NumericRange CenterRewardsCoefficient = new("center_rewards_coefficient", 0, 0, 10);
+
+    // dpo
+    /// <summary>β: strength of the implicit KL constraint to the reference. auto = 0.1.</summary>
+    public static readonly NumericRange Beta = new("beta", 0.1, 0, 10, MinExclusive: true, AcceptsAuto: true);
+    /// <summary>Conservative DPO: assumed probability that a preference label is flipped.</summary>
+    public static readonly NumericRange LabelSmoothing = new("label_smoothing", 0, 0, 0.5, MaxExclusive: true);
+
+    // ppo
+    public static readonly NumericRange KlCoef = new("kl_coef", 0.05, 0, 10);
+    public static readonly NumericRange Cliprange = new("cliprange", 0.2, 0, 1, MinExclusive: true);
+    public static readonly NumericRange CliprangeValue = new("cliprange_value", 0.2, 0, 100, MinExclusive: true);
+    public static readonly NumericRange VfCoef = new("vf_coef", 0.1, 0, 10);
+    public static readonly NumericRange Gamma = new("gamma", 1, 0, 1);
+    public static readonly NumericRange Lam = new("lam", 0.95, 0, 1);
+    public static readonly NumericRange PpoEpochs = new("ppo_epochs", 4, 1, 100);
+    public static readonly NumericRange NumMiniBatches = new("num_mini_batches", 1, 1, 256);
+    /// <summary>Maximum generated tokens per rollout.</summary>
+    public static readonly NumericRange ResponseLength = new("response_length", 64, 1, 8192);
+    public static readonly NumericRange Temperature = new("temperature", 0.7, 0, 10, MinExclusive: true);
+    /// <summary>Prompts per rollout batch.</summary>
+    public static readonly NumericRange RolloutBatchSize = new("rollout_batch_size", 8, 1, 4096);
+    /// <summary>Total prompts to roll out. Default: n_epochs × examples in the training file.</summary>
+    public static readonly NumericRange TotalEpisodes = new("total_episodes", 0, 1, 100_000_000);
+    /// <summary>Subtracted from the reward of a response that hit response_length without an end-of-sequence token; 0 = none.</summary>
+    public static readonly NumericRange MissingEosPenalty = new("missing_eos_penalty", 0, 0, 100);
+
+    /// <summary>Base learning rate per method (learning_rate = base × learning_rate_multiplier unless learning_rate is given).</summary>
+    public static double BaseLearningRate(string method) => method switch
+    {
+        MethodTypes.Supervised or MethodTypes.Instruction => 1e-4,
+        MethodTypes.RewardModel => 5e-5,
+        MethodTypes.Dpo => 1e-5,
+        MethodTypes.Ppo => 1e-5,
+        _ => 1e-4,
+    };
+
+    public const string DefaultLrScheduler = LrSchedulers.Linear;
+    public const bool DefaultTrainOnInputs = false;
+    public const string DefaultDpoLossType = DpoLossTypes.Sigmoid;
+    public const string DefaultKlEstimator = KlEstimators.K1;
+    public const bool DefaultWhitenRewards = false;
+
+    /// <summary>PEFT's default LoRA target modules per architecture (used when lora.target_modules is absent).</summary>
+    public static IReadOnlyList<string> DefaultLoraTargetModules(string? architecture) => architecture switch
+    {
+        "gpt2" => ["c_attn"],
+        _ => ["q_proj", "v_proj"],
+    };
+
+    /// <summary>Every numeric range by JSON name (for Swagger's schema filter).</summary>
+    public static IReadOnlyDictionary<string, NumericRange> ByName { get; } = typeof(HyperparameterRanges)
+        .GetFields().Where(f => f.FieldType == typeof(NumericRange)).Select(f => (NumericRange)f.GetValue(null)!)
+        .ToDictionary(r => r.Name);
+}
+
+public static class MethodTypes
+{
+    public const string Supervised = "supervised";
+    public const string Instruction = "instruction";
+    public const string RewardModel = "reward_model";
+    public const string Ppo = "ppo";
+    public const string Dpo = "dpo";
+    public static readonly IReadOnlyList<string> All = [Supervised, Instruction, RewardModel, Ppo, Dpo];
+
+    /// <summary>Dataset formats each method trains on.</summary>
+    public static IReadOnlyList<string> FormatsFor(string method) => method switch
+    {
+        Supervised => ["prompt_completion", "text"],
+        Instruction => ["chat"],
+        RewardModel or Dpo => ["preference"],
+        Ppo => ["prompt_only"],
+        _ => [],
+    };
+}
+
+public static class LrSchedulers
+{
+    public const string Linear = "linear";
+    public const string Cosine = "cosine";
+    public const string Constant = "constant";
+    public static readonly IReadOnlyList<string> All = [Linear, Cosine, Constant];
+}
+
+public static class DpoLossTypes
+{
+    public const string Sigmoid = "sigmoid";
+    public const string Ipo = "ipo";
+    public static readonly IReadOnlyList<string> All = [Sigmoid, Ipo];
+}
+
+public static class KlEstimators
+{
+    public const string K1 = "k1";
+    public const string K3 = "k3";
+    public static readonly IReadOnlyList<string> All = [K1, K3];
+}

@@ -1,0 +1,137 @@
+using System.Text;
+using TuningService.Domain.Jobs.Specs;
+
+namespace TuningService.Domain.Tests.Jobs;
+
+public sealed class JobSpecValidationTests
+{
+    /// <summary>Parses and validates like the API does; returns the first error or null.</summary>
+    public static SpecError? FirstError(string json)
+    {
+        var spec = JobSpecSerializer.TryParse(Encoding.UTF8.GetBytes(json), out var parseError);
+        return spec is null ? parseError : JobSpecValidation.Validate(spec).FirstOrDefault();
+    }
+
+    private static string Base(string rest = "") => $$"""{"model":"tiny-gpt2","training_file":"file-1"{{(rest.Length > 0 ? "," + rest : "")}}}""";
+    private static string Method(string type, string hyperparameters) =>
+        Base("\"method\":{\"type\":\"" + type + "\",\"" + type + "\":{\"hyperparameters\":{" + hyperparameters + "}}}");
+    private static string Ppo(string extra) => Method("ppo", "\"reward_model\":\"ft:rm\"" + (extra.Length > 0 ? "," + extra : ""));
+
+    public static TheoryData<string, string, string> InvalidSpecs() => new()
+    {
+        // top level
+        { """{"training_file":"file-1"}""", "model", "missing_field" },
+        { """{"model":"tiny-gpt2"}""", "training_file", "missing_field" },
+        { """{"model":"tiny-gpt2","training_file":""}""", "training_file", "missing_field" },
+        { """{"model":123,"training_file":"file-1"}""", "model", "invalid_type" },
+        { Base("\"validation_file\":\"\""), "validation_file", "invalid_value" },
+        { Base("\"suffix\":\"Bad Suffix\""), "suffix", "invalid_value" },
+        { Base($"\"suffix\":\"{new string('a', 65)}\""), "suffix", "invalid_value" },
+        { Base("\"seed\":-1"), "seed", "invalid_value" },
+        { Base("\"seed\":3000000000"), "seed", "invalid_value" },
+        { Base("\"seed\":\"42\""), "seed", "invalid_type" },
+        { Base("\"metadata\":{" + string.Join(",", Enumerable.Range(0, 17).Select(i => $"\"k{i}\":\"v\"")) + "}"), "metadata", "invalid_value" },
+        { Base($"\"metadata\":{{\"{new string('k', 65)}\":\"v\"}}"), $"metadata.{new string('k', 65)}", "invalid_value" },
+        { Base($"\"metadata\":{{\"team\":\"{new string('v', 513)}\"}}"), "metadata.team", "invalid_value" },
+        { Base("\"metadata\":{\"team\":1}"), "metadata.team", "invalid_type" },
+        // method
+        { Base("\"method\":{}"), "method.type", "missing_field" },
+        { Base("\"method\":{\"type\":\"rlhf\"}"), "method.type", "invalid_value" },
+        { Base("\"method\":{\"type\":\"dpo\",\"supervised\":{}}"), "method.supervised", "invalid_value" },
+        { Base("\"method\":{\"type\":\"supervised\",\"extra\":{}}"), "method.extra", "unknown_parameter" },
+        { Base("\"method\":\"supervised\""), "method", "invalid_type" },
+        { Base("\"method\":{\"type\":\"dpo\"},\"hyperparameters\":{\"n_epochs\":2}"), "hyperparameters", "invalid_value" },
+        { Base("\"method\":{\"type\":\"supervised\",\"supervised\":{\"hyperparameters\":{}}},\"hyperparameters\":{}"), "hyperparameters", "invalid_value" },
+        // common hyperparameters (deprecated top-level and per method)
+        { Base("\"hyperparameters\":{\"n_epochs\":0}"), "hyperparameters.n_epochs", "invalid_value" },
+        { Base("\"hyperparameters\":{\"n_epochs\":51}"), "hyperparameters.n_epochs", "invalid_value" },
+        { Base("\"hyperparameters\":{\"n_epochs\":\"many\"}"), "hyperparameters.n_epochs", "invalid_type" },
+        { Base("\"hyperparameters\":{\"n_epochs\":1.5}"), "hyperparameters.n_epochs", "invalid_type" },
+        { Base("\"hyperparameters\":{\"n_epochs\":1e10}"), "hyperparameters.n_epochs", "invalid_type" },
+        { Base("\"hyperparameters\":{\"epochs\":3}"), "hyperparameters.epochs", "unknown_parameter" },
+        { Method("supervised", "\"batch_size\":0"), "method.supervised.hyperparameters.batch_size", "invalid_value" },
+        { Method("supervised", "\"batch_size\":257"), "method.supervised.hyperparameters.batch_size", "invalid_value" },
+        { Method("supervised", "\"learning_rate\":0"), "method.supervised.hyperparameters.learning_rate", "invalid_value" },
+        { Method("supervised", "\"learning_rate\":1e400"), "method.supervised.hyperparameters.learning_rate", "invalid_value" },
+        { Method("supervised", "\"learning_rate_multiplier\":-1"), "method.supervised.hyperparameters.learning_rate_multiplier", "invalid_value" },
+        { Method("supervised", "\"learning_rate_multiplier\":\"fast\""), "method.supervised.hyperparameters.learning_rate_multiplier", "invalid_type" },
+        { Method("supervised", "\"learning_rate\":0.001,\"learning_rate_multiplier\":2"), "method.supervised.hyperparameters.learning_rate_multiplier", "invalid_value" },
+        { Method("supervised", "\"lr_scheduler\":\"exponential\""), "method.supervised.hyperparameters.lr_scheduler", "invalid_value" },
+        { Method("supervised", "\"warmup_ratio\":1"), "method.supervised.hyperparameters.warmup_ratio", "invalid_value" },
+        { Method("supervised", "\"weight_decay\":1.5"), "method.supervised.hyperparameters.weight_decay", "invalid_value" },
+        { Method("supervised", "\"max_grad_norm\":-1"), "method.supervised.hyperparameters.max_grad_norm", "invalid_value" },
+        { Method("supervised", "\"gradient_accumulation_steps\":0"), "method.supervised.hyperparameters.gradient_accumulation_steps", "invalid_value" },
+        { Method("supervised", "\"max_seq_length\":4"), "method.supervised.hyperparameters.max_seq_length", "invalid_value" },
+        { Method("supervised", "\"eval_interval\":0"), "method.supervised.hyperparameters.eval_interval", "invalid_value" },
+        { Method("supervised", "\"checkpoint_interval\":0"), "method.supervised.hyperparameters.checkpoint_interval", "invalid_value" },
+        { Method("supervised", "\"train_on_inputs\":\"yes\""), "method.supervised.hyperparameters.train_on_inputs", "invalid_type" },
+        { Method("supervised", "\"beta\":0.1"), "method.supervised.hyperparameters.beta", "unknown_parameter" },
+        { Method("instruction", "\"train_on_inputs\":true"), "method.instruction.hyperparameters.train_on_inputs", "unknown_parameter" },
+        // lora
+        { Method("supervised", "\"lora\":{\"r\":0}"), "method.supervised.hyperparameters.lora.r", "invalid_value" },
+        { Method("supervised", "\"lora\":{\"alpha\":0}"), "method.supervised.hyperparameters.lora.alpha", "invalid_value" },
+        { Method("supervised", "\"lora\":{\"dropout\":1}"), "method.supervised.hyperparameters.lora.dropout", "invalid_value" },
+        { Method("supervised", "\"lora\":{\"target_modules\":[]}"), "method.supervised.hyperparameters.lora.target_modules", "invalid_value" },
+        { Method("supervised", "\"lora\":{\"target_modules\":[\"q proj\"]}"), "method.supervised.hyperparameters.lora.target_modules[0]", "invalid_value" },
+        { Method("supervised", "\"lora\":{\"rank\":8}"), "method.supervised.hyperparameters.lora.rank", "unknown_parameter" },
+        // reward_model
+        { Method("reward_model", "\"margin\":-1"), "method.reward_model.hyperparameters.margin", "invalid_value" },
+        { Method("reward_model", "\"center_rewards_coefficient\":11"), "method.reward_model.hyperparameters.center_rewards_coefficient", "invalid_value" },
+        // dpo
+        { Method("dpo", "\"beta\":0"), "method.dpo.hyperparameters.beta", "invalid_value" },
+        { Method("dpo", "\"beta\":\"high\""), "method.dpo.hyperparameters.beta", "invalid_type" },
+        { Method("dpo", "\"label_smoothing\":0.5"), "method.dpo.hyperparameters.label_smoothing", "invalid_value" },
+        { Method("dpo", "\"loss_type\":\"hinge\""), "method.dpo.hyperparameters.loss_type", "invalid_value" },
+        // ppo
+        { Base("\"method\":{\"type\":\"ppo\"}"), "method.ppo.hyperparameters.reward_model", "missing_field" },
+        { Method("ppo", "\"kl_coef\":0.1"), "method.ppo.hyperparameters.reward_model", "missing_field" },
+        { Ppo("\"kl_coef\":-1"), "method.ppo.hyperparameters.kl_coef", "invalid_value" },
+        { Ppo("\"kl_estimator\":\"k2\""), "method.ppo.hyperparameters.kl_estimator", "invalid_value" },
+        { Ppo("\"cliprange\":0"), "method.ppo.hyperparameters.cliprange", "invalid_value" },
+        { Ppo("\"cliprange_value\":0"), "method.ppo.hyperparameters.cliprange_value", "invalid_value" },
+        { Ppo("\"vf_coef\":11"), "method.ppo.hyperparameters.vf_coef", "invalid_value" },
+        { Ppo("\"gamma\":1.1"), "method.ppo.hyperparameters.gamma", "invalid_value" },
+        { Ppo("\"lam\":-0.1"), "method.ppo.hyperparameters.lam", "invalid_value" },
+        { Ppo("\"ppo_epochs\":0"), "method.ppo.hyperparameters.ppo_epochs", "invalid_value" },
+        { Ppo("\"num_mini_batches\":0"), "method.ppo.hyperparameters.num_mini_batches", "invalid_value" },
+        { Ppo("\"response_length\":0"), "method.ppo.hyperparameters.response_length", "invalid_value" },
+        { Ppo("\"temperature\":0"), "method.ppo.hyperparameters.temperature", "invalid_value" },
+        { Ppo("\"rollout_batch_size\":0"), "method.ppo.hyperparameters.rollout_batch_size", "invalid_value" },
+        { Ppo("\"total_episodes\":0"), "method.ppo.hyperparameters.total_episodes", "invalid_value" },
+        { Ppo("\"missing_eos_penalty\":-1"), "method.ppo.hyperparameters.missing_eos_penalty", "invalid_value" },
+        { Ppo("\"whiten_rewards\":1"), "method.ppo.hyperparameters.whiten_rewards", "invalid_type" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidSpecs))]
+    public void InvalidSpec_IsRefused_NamingTheFieldByItsFullPath(string json, string param, string code)
+    {
+        var error = FirstError(json);
+        Assert.NotNull(error);
+        Assert.Equal((param, code), (error.Param, error.Code));
+        Assert.False(string.IsNullOrWhiteSpace(error.Message));
+    }
+
+    [Theory]
+    [InlineData("{\"model\":")]
+    [InlineData("{\"model\":\"m\",\"training_file\":\"f\",\"hyperparameters\":{\"learning_rate\":NaN}}")]
+    [InlineData("{\"model\":\"m\",}")]
+    [InlineData("null")]
+    [InlineData("")]
+    public void MalformedJson_IsRefusedAsInvalidJson(string json) =>
+        Assert.Equal("invalid_json", FirstError(json)?.Code);
+
+    [Fact]
+    public void NonObjectBody_IsRefusedAsInvalidType() => Assert.Equal("invalid_type", FirstError("[1,2]")?.Code);
+
+    [Theory]
+    [InlineData("""{"model":"tiny-gpt2","training_file":"f"}""")]
+    [InlineData("""{"model":"tiny-gpt2","training_file":"f","hyperparameters":{"n_epochs":"auto","batch_size":"auto","learning_rate_multiplier":"auto"}}""")]
+    [InlineData("""{"model":"tiny-gpt2","training_file":"f","suffix":"my-model_1","seed":7,"metadata":{"team":"search"}}""")]
+    [InlineData("""{"model":"m","training_file":"f","method":{"type":"dpo","dpo":{"hyperparameters":{"beta":"auto","n_epochs":"auto"}}}}""")]
+    [InlineData("""{"model":"m","training_file":"f","method":{"type":"ppo","ppo":{"hyperparameters":{"reward_model":"ft:rm","whiten_rewards":true,"total_episodes":100}}}}""")]
+    [InlineData("""{"model":"m","training_file":"f","method":{"type":"instruction","instruction":{"hyperparameters":{"lora":{"r":4,"target_modules":["q_proj"]}}}}}""")]
+    [InlineData("""{"model":"m","training_file":"f","method":{"type":"reward_model"}}""")]
+    [InlineData("""{"model":"m","training_file":"f","integrations":[],"unknown_top_level":1}""")]
+    public void ValidSpec_HasNoErrors(string json) => Assert.Null(FirstError(json));
+}
