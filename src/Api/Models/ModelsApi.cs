@@ -41,6 +41,7 @@ public static class ModelsApi
             .WithSummary("Base presets, base checkpoints under ModelsRoot, and this project's fine-tuned models.");
         models.MapGet("/{id}", Get).WithName("RetrieveModel")
             .WithSummary("One model by id (fine-tuned ids contain colons: ft:tiny-gpt2:sfx:ftjob-...).");
+        models.MapModelFiles();
         models.MapDelete("/{id}", Delete).WithName("DeleteModel")
             .WithSummary("Deletes a fine-tuned model of this project; base models cannot be deleted (403).");
     }

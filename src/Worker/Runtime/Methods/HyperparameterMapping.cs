@@ -31,6 +31,14 @@ public static class HyperparameterMapping
         };
     }
 
+    /// <summary>A max_seq_length beyond the model's context would index past its position table: use the context instead, and say so.</summary>
+    public static TrainingHyperparameters FitContext(this TrainingHyperparameters hyperparameters, int contextLength, JobReporter reporter)
+    {
+        if (hyperparameters.MaxSeqLength <= contextLength) return hyperparameters;
+        reporter.Warn($"max_seq_length {hyperparameters.MaxSeqLength} exceeds the model's context of {contextLength} tokens; using {contextLength}.");
+        return hyperparameters with { MaxSeqLength = contextLength };
+    }
+
     private static LoraSettings? Lora(SpecReader spec)
     {
         if (spec.Object("lora") is not { } lora) return null;

@@ -15,11 +15,11 @@ public sealed class SupervisedMethod : ITrainingMethod
     public MethodResult Run(TrainingRun run)
     {
         var job = run.Job;
-        var hyperparameters = HyperparameterMapping.FromSpec(new SpecReader(job), job.Seed, run.MetricsInterval);
-
         using var loaded = run.Models.Load(job.ProjectId, job.Model, job.Seed);
         loaded.Model.to(run.Device);
         run.Reporter.Info($"Model {job.Model} loaded ({loaded.Model.Config.ParameterCount():N0} parameters, {loaded.Model.Config.Architecture}) on {run.Device.type}.");
+        var hyperparameters = HyperparameterMapping.FromSpec(new SpecReader(job), job.Seed, run.MetricsInterval)
+            .FitContext(loaded.Model.Config.MaxPositionEmbeddings, run.Reporter);
 
         var template = new ChatTemplate(loaded.Tokenizer);
         var training = ReadExamples(run, job.TrainingFileId, "training_file", template);
