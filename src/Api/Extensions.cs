@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using TuningService.Api.Auth;
 using TuningService.Api.Errors;
+using TuningService.Api.Files;
 using TuningService.Api.Health;
 using TuningService.Api.Infrastructure;
 using TuningService.Domain;
@@ -51,6 +52,7 @@ public static class Extensions
         services.AddHttpContextAccessor();
         services.AddScoped<CallerContext>();
         services.AddSwagger();
+        services.AddFilesServices(configuration);
     }
 
     public static void ConfigureJson(JsonSerializerOptions options)
@@ -89,5 +91,6 @@ public static class Extensions
         var v1 = app.MapGroup("/v1").RequireAuthorization();
         v1.MapGet("/me", (CallerContext caller) => TypedResults.Ok(new { project_id = caller.ProjectId, admin = caller.IsAdmin }))
             .WithName("WhoAmI").WithSummary("The project and role of the calling key.").WithTags("Auth");
+        v1.MapFilesApi();
     }
 }
