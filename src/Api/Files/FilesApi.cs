@@ -17,7 +17,7 @@ public static class FilesApi
 
         files.MapPost("/", UploadFile.Handle)
             .WithName("UploadFile").WithSummary("Upload a JSONL dataset (multipart: file, purpose=fine-tune); it is validated as it streams.")
-            .Accepts<UploadFile.Form>("multipart/form-data")
+            .Accepts<UploadFile.UploadFileForm>("multipart/form-data")
             .Produces<ErrorResponse>(StatusCodes.Status400BadRequest).Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge)
             .DisableAntiforgery()
             .WithFormOptions(bufferBody: false);

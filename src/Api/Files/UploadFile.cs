@@ -28,7 +28,7 @@ public static class UploadFile
     public const string FineTunePurpose = "fine-tune";
 
     /// <summary>The multipart form, for the OpenAPI document only: the handler reads the body as a stream.</summary>
-    public sealed class Form
+    public sealed class UploadFileForm
     {
         /// <summary>The JSONL dataset.</summary>
         public required IFormFile File { get; init; }
