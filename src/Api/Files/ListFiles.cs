@@ -1,4 +1,5 @@
 using FluentValidation;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using TuningService.Api.Auth;
@@ -16,7 +17,11 @@ public static class ListFiles
     /// <param name="After">A file id: list the files after it in the chosen order.</param>
     /// <param name="Limit">1 to 10,000; default 10,000 (like OpenAI).</param>
     /// <param name="Order"><c>asc</c> or <c>desc</c> by creation time; default <c>desc</c>.</param>
-    public sealed record Query(string? Purpose, string? After, int? Limit, string? Order);
+    public sealed record Query(
+        [property: FromQuery(Name = "purpose")] string? Purpose,
+        [property: FromQuery(Name = "after")] string? After,
+        [property: FromQuery(Name = "limit")] int? Limit,
+        [property: FromQuery(Name = "order")] string? Order);
 
     public sealed class Validator : AbstractValidator<Query>
     {

@@ -23,7 +23,9 @@ public sealed class FilesSwaggerTests(ApiFactory api) : IClassFixture<ApiFactory
         foreach (var status in new[] { "200", "400", "413" }) Assert.True(responses.TryGetProperty(status, out _), status);
         Assert.Equal("file", responses.GetProperty("200").GetProperty("content").GetProperty("application/json").GetProperty("example").GetProperty("object").GetString());
 
-        Assert.True(paths.GetProperty("/v1/files").TryGetProperty("get", out _));
+        var list = paths.GetProperty("/v1/files").GetProperty("get");
+        Assert.All(list.GetProperty("parameters").EnumerateArray(), p => Assert.True(p.TryGetProperty("example", out _), p.GetRawText()));
+        Assert.StartsWith("file-", paths.GetProperty("/v1/files/{id}").GetProperty("get").GetProperty("parameters")[0].GetProperty("example").GetString());
         Assert.True(paths.GetProperty("/v1/files/{id}").GetProperty("delete").GetProperty("responses").TryGetProperty("409", out _));
         Assert.True(paths.GetProperty("/v1/files/{id}/content").GetProperty("get").GetProperty("responses").TryGetProperty("404", out _));
     }

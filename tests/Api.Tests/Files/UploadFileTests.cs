@@ -143,4 +143,29 @@ public sealed class UploadFileTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
         Assert.Equal("invalid_request_error", (await Error(response)).GetProperty("type").GetString());
     }
+
+    [Fact]
+    public async Task Upload_LeavesNothing_WhenClientDisconnectsMidway()
+    {
+        var content = Encoding.UTF8.GetBytes(ValidJsonl(50_000));
+        await Assert.ThrowsAnyAsync<Exception>(() => Upload(api.CreateAdminClient(), new StreamContent(new FailingStream(content, failAfter: content.Length / 2)), "broken.jsonl", "fine-tune"));
+
+        await Task.Delay(1000); // let the server notice and roll back
+        await using var db = api.CreateDbContext();
+        Assert.False(await db.Files.AnyAsync(f => f.Filename == "broken.jsonl"));
+        Assert.False(await db.FileChunks.AnyAsync(c => !db.Files.Any(f => f.Id == c.FileId)));
+    }
+
+    /// <summary>Serves the first bytes of a file, then fails like a dropped connection.</summary>
+    private sealed class FailingStream(byte[] content, int failAfter) : MemoryStream(content)
+    {
+        public override int Read(byte[] buffer, int offset, int count) =>
+            Position >= failAfter ? throw new IOException("connection dropped") : base.Read(buffer, offset, Math.Min(count, 16 * 1024));
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) =>
+            Position >= failAfter ? throw new IOException("connection dropped") : base.ReadAsync(buffer[..Math.Min(buffer.Length, 16 * 1024)], ct);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
+            ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
+    }
 }
