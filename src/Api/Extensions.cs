@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using TuningService.Api.Auth;
 using TuningService.Api.Errors;
+using TuningService.Api.Files;
 using TuningService.Api.Health;
 using TuningService.Api.Infrastructure;
 using TuningService.Api.Limits;
@@ -61,6 +62,7 @@ public static class Extensions
         services.AddSwagger();
         services.AddJobs(configuration);
         services.AddModels();
+        services.AddFilesServices(configuration);
     }
 
     public static void ConfigureJson(JsonSerializerOptions options)
@@ -104,5 +106,6 @@ public static class Extensions
         v1.MapOrganizationApi();
         v1.MapJobsApi();
         v1.MapModelsApi();
+        v1.MapFilesApi();
     }
 }
