@@ -32,6 +32,9 @@ public sealed class RuntimeDatabase : IAsyncLifetime
         ConnectionString = await PostgresServer.Instance.CreateDatabaseAsync("runtime");
         await using var db = CreateDbContext();
         await DatabaseSetup.MigrateAsync(db);
+        // Hangfire's log provider is process-wide; an in-process API host of another test class may have bound it
+        // to a logger factory that is disposed by now.
+        Hangfire.Logging.LogProvider.SetCurrentLogProvider(new SilentLogProvider());
         var storage = new PostgreSqlStorage(new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(ConnectionString, Extensions.HangfireStorageOptions()),
             Extensions.HangfireStorageOptions());
         _queue = new BackgroundJobClient(storage);
@@ -114,6 +117,16 @@ public sealed class RuntimeDatabase : IAsyncLifetime
                 throw new TimeoutException($"Job {jobId} is {job.Status} at step {job.Step}/{job.TotalSteps} after {timeout}.\nEvents:\n{events}\n{diagnostics?.Invoke()}");
             }
             await Task.Delay(200);
+        }
+    }
+
+    private sealed class SilentLogProvider : Hangfire.Logging.ILogProvider
+    {
+        public Hangfire.Logging.ILog GetLogger(string name) => new Silent();
+
+        private sealed class Silent : Hangfire.Logging.ILog
+        {
+            public bool Log(Hangfire.Logging.LogLevel logLevel, Func<string>? messageFunc, Exception? exception = null) => false;
         }
     }
 }

@@ -1,4 +1,5 @@
 using TorchSharp;
+using TuningService.Domain.Datasets;
 using TuningService.Worker.Engine.Data;
 using TuningService.Worker.Engine.Training;
 
@@ -79,23 +80,17 @@ public sealed class SupervisedMethod : ITrainingMethod
         }
     }
 
+    /// <summary>Domain examples (the upload's parser) as the engine's segments: prompts are context, completions and assistant turns are trained.</summary>
     private static List<TrainingExample> ReadExamples(TrainingRun run, string fileId, string param, ChatTemplate template)
     {
         var code = param == "validation_file" ? JobFailures.InvalidValidationFile : JobFailures.InvalidTrainingFile;
-        var lines = run.Datasets.ReadLines(run.Job.ProjectId, fileId, param);
-        var examples = new List<TrainingExample>(lines.Count);
-        for (var i = 0; i < lines.Count; i++)
+        return run.Datasets.ReadExamples(run.Job.ProjectId, fileId, param).Select(example => example switch
         {
-            try
-            {
-                examples.Add(ExampleJson.FromJsonLine(lines[i], template));
-            }
-            catch (Exception e) when (e is FormatException or InvalidOperationException or KeyNotFoundException)
-            {
-                throw JobFailures.Fail(code, $"Example {i + 1} of {fileId} does not fit a {run.Job.MethodType} job: {e.Message}", param, e);
-            }
-        }
-        return examples;
+            PromptCompletionExample pc => TrainingExample.FromPromptCompletion(pc.Prompt, pc.Completion),
+            TextExample text => TrainingExample.FromText(text.Text),
+            ChatExample chat => template.Render(chat.Messages.Select(m => new Engine.Data.ChatMessage(m.Role, m.Content, m.Weight ?? 1)).ToList()),
+            _ => throw JobFailures.Fail(code, $"{fileId} holds {example.GetType().Name.Replace("Example", "")} examples, which a {run.Job.MethodType} job cannot train on.", param),
+        }).ToList();
     }
 
     private static void SaveCheckpoint(TrainingRun run, Trainer trainer, IReadOnlyDictionary<string, double?> metrics)
