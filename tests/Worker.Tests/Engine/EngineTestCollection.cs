@@ -1,0 +1,23 @@
+namespace TuningService.Worker.Tests.Engine;
+
+/// <summary>Engine tests share torch's global generator and thread pool, so they run one at a time.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class EngineTestCollection
+{
+    public const string Name = "Engine (torch global state)";
+}
+
+/// <summary>A temporary directory deleted at dispose.</summary>
+public sealed class TempDirectory : IDisposable
+{
+    public TempDirectory() => Directory.CreateDirectory(Path);
+
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "engine-tests-" + Guid.NewGuid().ToString("N"));
+
+    public string Sub(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
+    {
+        if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
+    }
+}
