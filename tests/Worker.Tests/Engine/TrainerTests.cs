@@ -14,10 +14,10 @@ public sealed class TrainerTests
         NEpochs = 2, BatchSize = 4, LearningRate = 3e-3, WarmupRatio = 0.1, WeightDecay = 0.01, MaxSeqLength = 64, Seed = 11,
     };
 
-    private static Trainer NewTrainer(TrainingHyperparameters hp, int examples = 24, string arch = "gpt2")
+    private static Trainer NewTrainer(TrainingHyperparameters hp, int examples = 24, string arch = "gpt2", bool validate = true)
     {
         var model = TinyModels.Create(arch == "gpt2" ? TinyModels.Gpt2(50257) : TinyModels.Llama(50257, tied: true), seed: 5);
-        return new Trainer(model, Gpt2, TrainingData.Sentiment(examples, seed: 1), TrainingData.Sentiment(8, seed: 2), hp);
+        return new Trainer(model, Gpt2, TrainingData.Sentiment(examples, seed: 1), validate ? TrainingData.Sentiment(8, seed: 2) : null, hp);
     }
 
     private static List<TrainingMetrics> RunAndRecord(Trainer trainer, CancellationToken stop = default)
@@ -52,7 +52,7 @@ public sealed class TrainerTests
         Assert.True(RecordedLosses.SequenceEqual(losses), "losses: " + string.Join(", ", losses));
     }
 
-    internal static readonly double[] RecordedLosses = [10.882, 10.549, 10.383, 10.133, 10.122, 10.047];
+    internal static readonly double[] RecordedLosses = [10.887, 10.506, 10.376, 10.119, 10.047, 10.005];
 
     [Fact]
     public void SameSeedAndData_GiveTheSameLosses()
@@ -69,17 +69,17 @@ public sealed class TrainerTests
     {
         var hp = Small with { GradientAccumulationSteps = 2, BatchSize = 2, Lora = lora ? new LoraSettings { Rank = 4, Dropout = 0.1 } : null };
         using var dir = new TempDirectory();
-        using var uninterrupted = NewTrainer(hp);
+        using var uninterrupted = NewTrainer(hp, validate: false);
         var expected = RunAndRecord(uninterrupted);
 
-        using var first = NewTrainer(hp);
+        using var first = NewTrainer(hp, validate: false);
         int stopAfter = first.TotalSteps / 2 + 1; // inside the second epoch
         var outcome = first.Run(new TrainerCallbacks { ShouldStop = () => first.Step == stopAfter });
         Assert.Equal(TrainingOutcome.Stopped, outcome);
         first.SaveState(dir.Path);
 
         var freshBase = TinyModels.Create(TinyModels.Gpt2(50257), seed: 5);
-        using var resumed = Trainer.Resume(dir.Path, freshBase, Gpt2, TrainingData.Sentiment(24, seed: 1), TrainingData.Sentiment(8, seed: 2));
+        using var resumed = Trainer.Resume(dir.Path, freshBase, Gpt2, TrainingData.Sentiment(24, seed: 1), null);
         Assert.Equal(stopAfter, resumed.Step);
         var after = RunAndRecord(resumed);
 

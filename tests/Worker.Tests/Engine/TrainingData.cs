@@ -19,7 +19,7 @@ public static class TrainingData
             bool positive = rng.Next(2) == 0;
             var word = (positive ? Good : Bad)[rng.Next(Good.Length)];
             var thing = Things[rng.Next(Things.Length)];
-            var prompt = rng.Next(2) == 0 ? $"Review: {word} {thing}\nSentiment:" : $"Review: the {thing} is {word}\nSentiment:";
+            var prompt = $"Review: {word} {thing}\nSentiment:";
             examples.Add(TrainingExample.FromPromptCompletion(prompt, positive ? " positive" : " negative"));
         }
         return examples;
