@@ -30,6 +30,16 @@ public static class BenchCommand
             NEpochs = 1, BatchSize = batch, MaxSeqLength = seq, LearningRate = 1e-4, Seed = 1, LogInterval = 1,
             Lora = options.ContainsKey("lora") ? new LoraSettings { Rank = Int("lora", 8) } : null,
         };
+        if (options.ContainsKey("plain"))
+        {
+            var (median, tokensPerSecond, parameters) = PlainTorchSharpLoop.Run(Int("layers", 4), Int("dim", 256), Int("heads", 4), Int("vocab", 50257), seq, batch, steps);
+            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["baseline"] = "plain_torchsharp", ["params"] = parameters, ["tokens_per_s"] = Math.Round(tokensPerSecond, 1),
+                ["median_step_s"] = Math.Round(median, 4), ["peak_rss_mb"] = PeakRssMegabytes(),
+            }));
+            return Task.FromResult(0);
+        }
         Trainer trainer;
         if (options.TryGetValue("dataset", out var dataset))
         {
