@@ -32,11 +32,11 @@ public static class BenchCommand
         };
         if (options.ContainsKey("plain"))
         {
-            var (median, tokensPerSecond, parameters) = PlainTorchSharpLoop.Run(Int("layers", 4), Int("dim", 256), Int("heads", 4), Int("vocab", 50257), seq, batch, steps);
+            var (median, medianCpu, tokensPerSecond, parameters) = PlainTorchSharpLoop.Run(Int("layers", 4), Int("dim", 256), Int("heads", 4), Int("vocab", 50257), seq, batch, steps);
             Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
             {
                 ["baseline"] = "plain_torchsharp", ["params"] = parameters, ["tokens_per_s"] = Math.Round(tokensPerSecond, 1),
-                ["median_step_s"] = Math.Round(median, 4), ["peak_rss_mb"] = PeakRssMegabytes(),
+                ["median_step_s"] = Math.Round(median, 4), ["median_step_cpu_s"] = Math.Round(medianCpu, 4), ["peak_rss_mb"] = PeakRssMegabytes(),
             }));
             return Task.FromResult(0);
         }
@@ -68,11 +68,16 @@ public static class BenchCommand
         var stepSeconds = new List<double>();
         long tokensAfterFirst = 0, labelsAfterFirst = 0, tokensAtFirst = 0, labelsAtFirst = 0;
         var clock = Stopwatch.StartNew();
+        var cpuSeconds = new List<double>();
+        var cpuAtLastStep = Process.GetCurrentProcess().TotalProcessorTime;
         trainer.Run(new TrainerCallbacks
         {
             Progress = new InlineProgress(m =>
             {
                 stepSeconds.Add(clock.Elapsed.TotalSeconds);
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                cpuSeconds.Add((cpu - cpuAtLastStep).TotalSeconds);
+                cpuAtLastStep = cpu;
                 clock.Restart();
                 if (m.Step == 1) { tokensAtFirst = m.TrainedTokens; labelsAtFirst = m.TrainedLabelTokens; }
                 tokensAfterFirst = m.TrainedTokens - tokensAtFirst;
@@ -92,17 +97,18 @@ public static class BenchCommand
             ["tokens_per_s"] = Math.Round(tokensAfterFirst / total, 1),
             ["effective_tokens_per_s"] = Math.Round(labelsAfterFirst / total, 1),
             ["median_step_s"] = Math.Round(sorted[sorted.Count / 2], 4),
+            ["median_step_cpu_s"] = Math.Round(cpuSeconds.Skip(1).DefaultIfEmpty(cpuSeconds[0]).Order().ElementAt(Math.Max(0, cpuSeconds.Count - 1) / 2), 4),
             ["peak_rss_mb"] = PeakRssMegabytes(),
         };
     }
 
     private static ModelConfig ShapeFromArgs(string arch, int layers, int dim, int heads, int kvHeads, int vocab, int seq) => arch switch
     {
-        "gpt2" => new ModelConfig { VocabSize = vocab, HiddenSize = dim, NumLayers = layers, NumHeads = heads, NumKeyValueHeads = heads, IntermediateSize = 4 * dim, MaxPositionEmbeddings = Math.Max(seq, 1024) },
+        "gpt2" => new ModelConfig { VocabSize = vocab, HiddenSize = dim, NumLayers = layers, NumHeads = heads, NumKeyValueHeads = heads, IntermediateSize = 4 * dim, MaxPositionEmbeddings = seq },
         "llama" => new ModelConfig
         {
             Architecture = ModelArchitecture.Llama, ModelType = "llama", VocabSize = vocab, HiddenSize = dim, NumLayers = layers, NumHeads = heads,
-            NumKeyValueHeads = kvHeads, IntermediateSize = (int)(8.0 / 3 * dim / 64 + 1) * 64, MaxPositionEmbeddings = Math.Max(seq, 2048), TieWordEmbeddings = false,
+            NumKeyValueHeads = kvHeads, IntermediateSize = (int)(8.0 / 3 * dim / 64 + 1) * 64, MaxPositionEmbeddings = seq, TieWordEmbeddings = false,
         },
         _ => throw new ArgumentException($"--arch must be gpt2 or llama, not {arch}."),
     };

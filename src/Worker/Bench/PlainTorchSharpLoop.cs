@@ -12,16 +12,18 @@ namespace TuningService.Worker.Bench;
 /// </summary>
 internal static class PlainTorchSharpLoop
 {
-    public static (double MedianStepSeconds, double TokensPerSecond, long Parameters) Run(int layers, int dim, int heads, int vocab, int seq, int batch, int steps)
+    public static (double MedianStepSeconds, double MedianStepCpuSeconds, double TokensPerSecond, long Parameters) Run(int layers, int dim, int heads, int vocab, int seq, int batch, int steps)
     {
         manual_seed(1);
         var model = new PlainGpt(layers, dim, heads, vocab, seq);
         var optimizer = optim.AdamW(model.parameters(), 1e-4, weight_decay: 0.0);
         var data = randint(0, vocab, [steps, batch, seq + 1]);
         var times = new List<double>();
+        var cpuTimes = new List<double>();
         for (int step = 0; step < steps; step++)
         {
             var clock = Stopwatch.StartNew();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             using (var scope = NewDisposeScope())
             {
                 var x = data[step, .., ..seq];
@@ -35,9 +37,11 @@ internal static class PlainTorchSharpLoop
                 loss.item<float>();
             }
             times.Add(clock.Elapsed.TotalSeconds);
+            cpuTimes.Add((Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
         }
         var timed = times.Skip(1).Order().ToList();
-        return (timed[timed.Count / 2], batch * seq / (timed.Sum() / timed.Count), model.parameters().Sum(p => p.numel()));
+        var cpuTimed = cpuTimes.Skip(1).Order().ToList();
+        return (timed[timed.Count / 2], cpuTimed[cpuTimed.Count / 2], batch * seq / (timed.Sum() / timed.Count), model.parameters().Sum(p => p.numel()));
     }
 
     private sealed class PlainGpt : nn.Module<Tensor, Tensor>

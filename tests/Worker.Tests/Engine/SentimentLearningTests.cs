@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using TuningService.Worker.Engine;
 using TuningService.Worker.Engine.Training;
 
@@ -10,7 +9,6 @@ public sealed class SentimentLearningTests
     [Fact]
     public void TinyGpt2_FineTunedOnReviews_ClassifiesValidationReviewsWellAboveChance()
     {
-        var clock = Stopwatch.StartNew();
         using var loaded = new ModelCatalog("/nonexistent").Load("tiny-gpt2", seed: 1);
         var hp = new TrainingHyperparameters
         {
@@ -23,6 +21,5 @@ public sealed class SentimentLearningTests
         var final = metrics[^1];
         Assert.NotNull(final.ExactMatchAccuracy);
         Assert.True(final.ExactMatchAccuracy >= 0.8, $"exact match {final.ExactMatchAccuracy}, valid loss {final.ValidLoss}, token acc {final.MeanTokenAccuracy}");
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), $"took {clock.Elapsed}");
     }
 }
