@@ -41,7 +41,7 @@ public sealed class AdamW : IDisposable
             if (decay && weightDecay > 0) p.mul_(1 - learningRate * weightDecay);
             firstMoments[i].lerp_(g, 1 - beta1);                                  // m = β1 m + (1 − β1) g
             secondMoments[i].mul_(beta2).addcmul_(g, g, 1 - beta2);               // v = β2 v + (1 − β2) g²
-            var denominator = (secondMoments[i].sqrt() / Math.Sqrt(correction2)).add_(eps);
+            var denominator = secondMoments[i].sqrt().div_(Math.Sqrt(correction2)).add_(eps); // one temporary
             p.addcdiv_(firstMoments[i], denominator, -learningRate / correction1);
         }
     }

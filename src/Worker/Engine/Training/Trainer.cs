@@ -16,6 +16,7 @@ namespace TuningService.Worker.Engine.Training;
 /// </summary>
 public sealed partial class Trainer : IDisposable
 {
+    private const int HeadChunkElements = 1 << 24; // logits elements per head chunk (64 MB in float32)
     private readonly CausalLanguageModel model;
     private readonly TextTokenizer tokenizer;
     private readonly List<EncodedExample> train;
@@ -138,12 +139,22 @@ public sealed partial class Trainer : IDisposable
         var lossSum = zeros(1, device: device);
         foreach (var batch in batches)
         {
-            var hidden = model.HiddenStates(batch.InputIds);                                   // (B, T, C)
-            var rows = hidden.reshape(-1, hidden.shape[2]).index_select(0, batch.LabelPositions); // (N, C): labelled positions only
-            var logits = model.Logits(rows).to(ScalarType.Float32);                             // (N, V)
-            var loss = F.cross_entropy(logits, batch.LabelIds, reduction: nn.Reduction.Sum);
-            (loss / stepLabels).backward();
-            lossSum.add_(loss.detach());
+            var hidden = model.HiddenStates(batch.InputIds);                                       // (B, T, C)
+            var rows = hidden.reshape(-1, hidden.shape[2]).index_select(0, batch.LabelPositions);   // (N, C): labelled positions only
+            // The head and loss run in row chunks with their own backward, so (N, V) logits never exist at once:
+            // memory O(chunk · V) instead of O(N · V); the rows' gradient is then pushed through the trunk once.
+            var leaf = rows.detach().requires_grad_(true);
+            int chunk = Math.Max(64, HeadChunkElements / model.VocabSize);
+            for (int start = 0; start < batch.LabelCount; start += chunk)
+            {
+                using var chunkScope = NewDisposeScope();
+                int length = Math.Min(chunk, batch.LabelCount - start);
+                var logits = model.Logits(leaf.narrow(0, start, length)).to(ScalarType.Float32);   // (n, V)
+                var loss = F.cross_entropy(logits, batch.LabelIds.narrow(0, start, length), reduction: nn.Reduction.Sum);
+                (loss / stepLabels).backward();
+                lossSum.add_(loss.detach());
+            }
+            rows.backward([leaf.grad!]);
             batch.Dispose();
         }
         return (lossSum, stepLabels, stepTokens);

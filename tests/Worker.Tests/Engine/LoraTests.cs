@@ -1,0 +1,84 @@
+using System.Text.Json.Nodes;
+using TuningService.Worker.Engine.Checkpoints;
+using TuningService.Worker.Engine.Tokenization;
+using TuningService.Worker.Engine.Training;
+using static TorchSharp.torch;
+
+namespace TuningService.Worker.Tests.Engine;
+
+[Collection(EngineTestCollection.Name)]
+public sealed class LoraTests
+{
+    private static readonly TextTokenizer Gpt2 = TokenizerFiles.Gpt2();
+    private static readonly Tensor Ids = tensor(new long[] { 15496, 995, 11, 262, 3797, 50256 }).unsqueeze(0);
+
+    private static Trainer TrainLora(string arch, LoraSettings lora)
+    {
+        var model = TinyModels.Create(arch == "gpt2" ? TinyModels.Gpt2(50257) : TinyModels.Llama(50257), seed: 5);
+        var trainer = new Trainer(model, Gpt2, TrainingData.Sentiment(16, seed: 1), null,
+            new TrainingHyperparameters { NEpochs = 1, BatchSize = 4, LearningRate = 1e-2, MaxSeqLength = 64, Lora = lora });
+        trainer.Run();
+        trainer.Model.eval();
+        return trainer;
+    }
+
+    [Fact]
+    public void SavedAdapter_UsesPeftKeyNamesAndConfig()
+    {
+        using var dir = new TempDirectory();
+        using var trainer = TrainLora("llama", new LoraSettings { Rank = 4, Alpha = 8, TargetModules = ["q_proj", "v_proj"] });
+        trainer.SaveAdapter(dir.Path, baseModel: "tiny-llama");
+        var tensors = Safetensors.Read(Path.Combine(dir.Path, "adapter_model.safetensors"));
+        Assert.Equal(2 * 2 * 2, tensors.Count); // 2 layers × (q, v) × (A, B)
+        Assert.Equal(new long[] { 4, 32 }, tensors["base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"].shape);
+        Assert.Equal(new long[] { 16, 4 }, tensors["base_model.model.model.layers.1.self_attn.v_proj.lora_B.weight"].shape);
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Path, "adapter_config.json")))!;
+        Assert.Equal("LORA", config["peft_type"]!.GetValue<string>());
+        Assert.Equal(4, config["r"]!.GetValue<int>());
+        Assert.Equal(8, config["lora_alpha"]!.GetValue<double>());
+        Assert.Equal("tiny-llama", config["base_model_name_or_path"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Gpt2Adapter_TargetsCAttn_ByDefault_WithPeftNames()
+    {
+        using var dir = new TempDirectory();
+        using var trainer = TrainLora("gpt2", new LoraSettings { Rank = 2 });
+        trainer.SaveAdapter(dir.Path, baseModel: "tiny-gpt2");
+        var keys = Safetensors.Read(Path.Combine(dir.Path, "adapter_model.safetensors")).Keys.Order().ToList();
+        Assert.Contains("base_model.model.transformer.h.0.attn.c_attn.lora_A.weight", keys);
+        Assert.Equal(4, keys.Count); // 2 layers × c_attn × (A, B)
+        Assert.True(JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Path, "adapter_config.json")))!["fan_in_fan_out"]!.GetValue<bool>());
+    }
+
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("llama")]
+    public void MergedModel_AndAdapterReloadedOnTheBase_ReproduceTheAdapterModelsLogits(string arch)
+    {
+        using var merged = new TempDirectory();
+        using var adapter = new TempDirectory();
+        using var trainer = TrainLora(arch, new LoraSettings { Rank = 4, Dropout = 0.1 });
+        var expected = trainer.Model.forward(Ids);
+        var untrained = TinyModels.Create(arch == "gpt2" ? TinyModels.Gpt2(50257) : TinyModels.Llama(50257), seed: 5);
+        Assert.False(untrained.forward(Ids).allclose(expected, rtol: 1e-4, atol: 1e-4)); // the adapter changed the model
+
+        trainer.SaveModel(merged.Path);
+        using var mergedModel = HfCheckpoint.Load(merged.Path);
+        Assert.True(mergedModel.forward(Ids).allclose(expected, rtol: 1e-4, atol: 1e-4));
+
+        trainer.SaveAdapter(adapter.Path, "base");
+        LoraAdapter.Load(untrained, adapter.Path);
+        untrained.eval();
+        Assert.True(untrained.forward(Ids).allclose(expected, rtol: 1e-5, atol: 1e-5));
+    }
+
+    [Fact]
+    public void LoraTraining_LeavesBaseWeightsUntouched()
+    {
+        using var trainer = TrainLora("llama", new LoraSettings { Rank = 4 });
+        var original = TinyModels.Create(TinyModels.Llama(50257), seed: 5).named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, p) in trainer.Model.named_parameters().Where(p => !p.name.Contains("lora_")))
+            Assert.True(p.allclose(original[name], rtol: 0, atol: 0), name);
+    }
+}
