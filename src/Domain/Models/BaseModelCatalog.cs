@@ -64,10 +64,12 @@ public sealed class BaseModelCatalog(string modelsRoot)
 
     public static IReadOnlyList<BaseModelPreset> Presets { get; } =
     [
-        new("tiny-gpt2", "gpt2", "Tiny GPT-2 (2 layers, 64 wide, 2 heads, 256 context), random init, GPT-2 tokenizer. For tests and demos.",
-            VocabSize: Gpt2VocabSize, ContextLength: 256, NLayer: 2, NEmbd: 64, NHead: 2, NKvHead: 2, IntermediateSize: 256, TieWordEmbeddings: true),
-        new("tiny-llama", "llama", "Tiny Llama (2 layers, 64 wide, 4 heads / 2 KV heads, SwiGLU 176, RoPE, RMSNorm, 256 context), random init, GPT-2 tokenizer.",
-            VocabSize: Gpt2VocabSize, ContextLength: 256, NLayer: 2, NEmbd: 64, NHead: 4, NKvHead: 2, IntermediateSize: 176, TieWordEmbeddings: true),
+        new("tiny-gpt2", "gpt2", "Tiny GPT-2 (2 layers, 64 wide, 4 heads, 512 context), random init, GPT-2 tokenizer. For tests and demos.",
+            VocabSize: Gpt2VocabSize, ContextLength: 512, NLayer: 2, NEmbd: 64, NHead: 4, NKvHead: 4, IntermediateSize: 256, TieWordEmbeddings: true),
+        new("tiny-llama", "llama", "Tiny Llama (2 layers, 64 wide, 4 heads / 2 KV heads, SwiGLU 176, RoPE, RMSNorm, 2048 context), random init, GPT-2 tokenizer.",
+            VocabSize: Gpt2VocabSize, ContextLength: 2048, NLayer: 2, NEmbd: 64, NHead: 4, NKvHead: 2, IntermediateSize: 176, TieWordEmbeddings: true),
+        new("gpt2-124m-random", "gpt2", "GPT-2 small shape (12 layers, 768 wide, 124M parameters), random init, GPT-2 tokenizer. For benchmarks and GPU smoke runs.",
+            VocabSize: Gpt2VocabSize, ContextLength: 1024, NLayer: 12, NEmbd: 768, NHead: 12, NKvHead: 12, IntermediateSize: 3072, TieWordEmbeddings: true),
     ];
 
     public static BaseModelPreset? FindPreset(string id) => Presets.FirstOrDefault(p => p.Id == id);

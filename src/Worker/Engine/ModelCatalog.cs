@@ -1,4 +1,5 @@
 using TorchSharp;
+using TuningService.Domain.Models;
 using TuningService.Worker.Engine.Checkpoints;
 using TuningService.Worker.Engine.Models;
 using TuningService.Worker.Engine.Tokenization;
@@ -25,21 +26,25 @@ public sealed record LoadedModel(string Id, CausalLanguageModel Model, TextToken
 /// </summary>
 public sealed class ModelCatalog(string modelsRoot)
 {
-    public static IReadOnlyList<ModelPreset> Presets { get; } =
-    [
-        new("tiny-gpt2", "GPT-2 architecture, 2 layers, width 64, GPT-2 vocabulary; for tests and demos.", new ModelConfig
-        {
-            Architecture = ModelArchitecture.Gpt2, ModelType = "gpt2", VocabSize = 50257, HiddenSize = 64, NumLayers = 2,
-            NumHeads = 4, NumKeyValueHeads = 4, IntermediateSize = 256, MaxPositionEmbeddings = 512,
-        }),
-        new("tiny-llama", "Llama architecture (RMSNorm, rotary, SwiGLU, 2 KV heads), 2 layers, width 64, GPT-2 vocabulary.", new ModelConfig
-        {
-            Architecture = ModelArchitecture.Llama, ModelType = "llama", VocabSize = 50257, HiddenSize = 64, NumLayers = 2,
-            NumHeads = 4, NumKeyValueHeads = 2, IntermediateSize = 176, MaxPositionEmbeddings = 2048, NormEps = 1e-6,
-            TieWordEmbeddings = true, BosTokenId = 50256, EosTokenId = 50256,
-        }),
-        new("gpt2-124m-random", "GPT-2 small shape (124M parameters), random weights; for benchmarks.", new ModelConfig()),
-    ];
+    /// <summary>The presets the API lists (Domain's <see cref="BaseModelCatalog"/>), built from exactly its numbers.</summary>
+    public static IReadOnlyList<ModelPreset> Presets { get; } = BaseModelCatalog.Presets.Select(ToEngine).ToList();
+
+    private static ModelPreset ToEngine(BaseModelPreset preset) => new(preset.Id, preset.Description, new ModelConfig
+    {
+        Architecture = preset.Architecture == "llama" ? ModelArchitecture.Llama : ModelArchitecture.Gpt2,
+        ModelType = preset.Architecture,
+        VocabSize = preset.VocabSize,
+        HiddenSize = preset.NEmbd,
+        NumLayers = preset.NLayer,
+        NumHeads = preset.NHead,
+        NumKeyValueHeads = preset.NKvHead,
+        IntermediateSize = preset.IntermediateSize,
+        MaxPositionEmbeddings = preset.ContextLength,
+        NormEps = preset.Architecture == "llama" ? 1e-6 : 1e-5,
+        TieWordEmbeddings = preset.TieWordEmbeddings,
+        BosTokenId = BaseModelCatalog.Gpt2VocabSize - 1,
+        EosTokenId = BaseModelCatalog.Gpt2VocabSize - 1,
+    });
 
     public string ModelsRoot { get; } = modelsRoot;
 

@@ -8,9 +8,9 @@ public sealed class BaseModelCatalogTests
     public void TinyGpt2_HasTheRecordedDimensions_AndGpt2ParameterCount()
     {
         var p = BaseModelCatalog.FindPreset("tiny-gpt2")!;
-        Assert.Equal(("gpt2", 50257, 2, 64, 2, 256), (p.Architecture, p.VocabSize, p.NLayer, p.NEmbd, p.NHead, p.ContextLength));
+        Assert.Equal(("gpt2", 50257, 2, 64, 4, 512), (p.Architecture, p.VocabSize, p.NLayer, p.NEmbd, p.NHead, p.ContextLength));
         // wte 50257·64 + wpe 256·64 + 2 blocks · 49,984 + ln_f 128 (lm_head tied)
-        Assert.Equal(3_216_448 + 16_384 + 2 * 49_984 + 128, p.ParameterCount);
+        Assert.Equal(3_216_448 + 32_768 + 2 * 49_984 + 128, p.ParameterCount);
     }
 
     [Fact]
@@ -34,7 +34,7 @@ public sealed class BaseModelCatalogTests
 
         var catalog = new BaseModelCatalog(root);
         var ids = catalog.List().Select(m => m.Id).ToList();
-        Assert.Equal(["tiny-gpt2", "tiny-llama", "my-llama"], ids);
+        Assert.Equal(["tiny-gpt2", "tiny-llama", "gpt2-124m-random", "my-llama"], ids);
         var mine = catalog.Find("my-llama")!;
         Assert.Equal((BaseModelKinds.Checkpoint, "llama"), (mine.Kind, mine.Architecture));
         Assert.Equal(BaseModelKinds.Preset, catalog.Find("tiny-gpt2")!.Kind); // a preset wins a name clash
