@@ -127,7 +127,7 @@ public sealed class RlhfMathTests
     public void TokenLogProbs_ScoreEachNextToken()
     {
         using var scope = NewDisposeScope();
-        var logits = tensor(new[] { 0f, 0f, 0f, 2f, 0f, 0f, 0f, 0f, 0f }, 1, 3, 3);  // position 0 favours token 0 (by 2 nats)
+        var logits = tensor(new[] { 2f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f }, 1, 3, 3);  // position 0 favours token 0 (by 2 nats)
         var ids = tensor(new long[] { 1, 0, 2 }, 1, 3);
         var logProbs = RlhfMath.TokenLogProbs(logits, ids);                          // scores ids[1] = 0 and ids[2] = 2
         AssertClose([2 - Math.Log(Math.Exp(2) + 2), -Math.Log(3)], logProbs[0]);
