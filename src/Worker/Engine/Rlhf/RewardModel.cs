@@ -70,16 +70,23 @@ public sealed class RewardModel : nn.Module
     public static RewardModel Load(string directory)
     {
         var model = new RewardModel(HfCheckpoint.Load(directory));
+        if (!model.LoadHead(directory)) throw new InvalidDataException($"{directory} has no {ScoreWeight}: it is not a reward model.");
+        return model;
+    }
+
+    /// <summary>Copies <c>score.weight</c> from a model directory into the head; false when the directory has none (a plain LM).</summary>
+    public bool LoadHead(string directory)
+    {
         using var _ = no_grad();
         foreach (var file in HfCheckpoint.WeightFiles(directory))
         {
             var tensors = Safetensors.Read(file);
-            if (tensors.TryGetValue(ScoreWeight, out var weight)) model.score.weight!.copy_(weight);
-            bool found = weight is not null;
+            bool found = tensors.TryGetValue(ScoreWeight, out var weight);
+            if (found) score.weight!.copy_(weight!);
             foreach (var t in tensors.Values) t.Dispose();
-            if (found) return model;
+            if (found) return true;
         }
-        throw new InvalidDataException($"{directory} has no {ScoreWeight}: it is not a reward model.");
+        return false;
     }
 
     /// <summary>Whether a model directory holds a scalar head (a reward model) rather than a language model.</summary>
