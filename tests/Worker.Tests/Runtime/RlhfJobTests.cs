@@ -55,7 +55,7 @@ public sealed class RlhfJobTests(RuntimeDatabase database) : IClassFixture<Runti
     }
 
     [Fact]
-    public async Task PpoJob_FailsWithInvalidHyperparameters_WhenRewardModelIsNotARewardModel()
+    public async Task PpoJob_Fails_NamingTheRewardModelParameter_WhenItIsNotAProducedRewardModel()
     {
         var prompts = await database.AddFileAsync("prompt_only", PolitePreferences.PromptLines(4, seed: 3));
         var jobId = await database.SubmitAsync("ppo", prompts, new { reward_model = "tiny-gpt2" });

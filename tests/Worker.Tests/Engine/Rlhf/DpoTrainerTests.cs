@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace TuningService.Worker.Tests.Engine.Rlhf;
 
-public sealed class DpoTrainerTests
+public sealed class DpoTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static readonly ModelCatalog Catalog = new("/nonexistent");
 
@@ -23,6 +23,7 @@ public sealed class DpoTrainerTests
         Assert.Equal(0.0, before["valid_rewards/chosen"]!.Value, 4);               // policy == reference at the start
         while (trainer.Step < trainer.TotalSteps) trainer.TrainStep();
         var after = trainer.Evaluate().Metrics;
+        output.WriteLine($"valid rewards/accuracies {before["valid_rewards/accuracies"]} -> {after["valid_rewards/accuracies"]}, margins {after["valid_rewards/margins"]}, loss {before["valid_loss"]} -> {after["valid_loss"]}");
 
         Assert.True(after["valid_rewards/accuracies"] >= 0.9, $"reward accuracy {after["valid_rewards/accuracies"]}");
         Assert.True(after["valid_rewards/margins"] > 0);
