@@ -34,13 +34,14 @@ public sealed class DpoMethod : ITrainingMethod
         run.Reporter.Info($"Model {job.Model} loaded ({loaded.Model.Config.ParameterCount():N0} parameters) on {run.Device.type}; it is also the frozen reference.");
 
         var template = new ChatTemplate(loaded.Tokenizer);
-        var (train, dropped) = RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.TrainingFileId, "training_file", template), loaded.Tokenizer, hp.MaxSeqLength);
+        int maxLength = Math.Min(hp.MaxSeqLength, loaded.Model.Config.MaxPositionEmbeddings);
+        var (train, dropped) = RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.TrainingFileId, "training_file", template), loaded.Tokenizer, maxLength);
         var validation = job.ValidationFileId is null ? []
-            : RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.ValidationFileId, "validation_file", template), loaded.Tokenizer, hp.MaxSeqLength).Kept;
+            : RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.ValidationFileId, "validation_file", template), loaded.Tokenizer, maxLength).Kept;
 
         using var trainer = new DpoTrainer(loaded.Model, loaded.Model, train, validation, hp, settings, loaded.Tokenizer.PadId);
         run.Reporter.Info(
-            $"Data tokenized: {train.Count} training pairs ({dropped} dropped: longer than max_seq_length {hp.MaxSeqLength}), " +
+            $"Data tokenized: {train.Count} training pairs ({dropped} dropped: longer than {maxLength} tokens), " +
             $"{validation.Count} validation pairs; reference log-probabilities computed; {trainer.TotalSteps} steps over {hp.NEpochs} epochs.",
             new { training_pairs = train.Count, dropped_pairs = dropped, validation_pairs = validation.Count, total_steps = trainer.TotalSteps });
 

@@ -45,7 +45,7 @@ public sealed class PpoMethod : ITrainingMethod
             "the reference is a frozen copy of the policy, the value model starts from the reward model.");
 
         var template = new ChatTemplate(loaded.Tokenizer);
-        int maxPrompt = Math.Max(1, hp.MaxSeqLength - settings.ResponseLength);
+        int maxPrompt = Math.Max(1, Math.Min(hp.MaxSeqLength, loaded.Model.Config.MaxPositionEmbeddings) - settings.ResponseLength);
         List<int[]> Encode(List<string> prompts) => prompts.Select(p => PreferenceJson.EncodePrompt(p, loaded.Tokenizer, maxPrompt)).ToList();
         var prompts = Encode(RlhfData.ReadPrompts(run, job.TrainingFileId, "training_file", template));
         var validation = job.ValidationFileId is null ? [] : Encode(RlhfData.ReadPrompts(run, job.ValidationFileId, "validation_file", template));

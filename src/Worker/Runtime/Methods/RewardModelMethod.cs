@@ -32,13 +32,14 @@ public sealed class RewardModelMethod : ITrainingMethod
         run.Reporter.Info($"Model {job.Model} loaded with a scalar reward head ({loaded.Model.Config.ParameterCount():N0} backbone parameters) on {run.Device.type}.");
 
         var template = new ChatTemplate(loaded.Tokenizer);
-        var (train, dropped) = RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.TrainingFileId, "training_file", template), loaded.Tokenizer, hp.MaxSeqLength, margin);
+        int maxLength = Math.Min(hp.MaxSeqLength, loaded.Model.Config.MaxPositionEmbeddings);
+        var (train, dropped) = RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.TrainingFileId, "training_file", template), loaded.Tokenizer, maxLength, margin);
         var validation = job.ValidationFileId is null ? []
-            : RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.ValidationFileId, "validation_file", template), loaded.Tokenizer, hp.MaxSeqLength, margin).Kept;
+            : RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.ValidationFileId, "validation_file", template), loaded.Tokenizer, maxLength, margin).Kept;
 
         using var trainer = new RewardModelTrainer(model, train, validation, hp, loaded.Tokenizer.PadId, centerCoefficient);
         run.Reporter.Info(
-            $"Data tokenized: {train.Count} training pairs ({dropped} dropped: longer than max_seq_length {hp.MaxSeqLength}), " +
+            $"Data tokenized: {train.Count} training pairs ({dropped} dropped: longer than {maxLength} tokens), " +
             $"{validation.Count} validation pairs; {trainer.TotalSteps} steps over {hp.NEpochs} epochs.",
             new { training_pairs = train.Count, dropped_pairs = dropped, validation_pairs = validation.Count, total_steps = trainer.TotalSteps });
 
