@@ -52,6 +52,41 @@ public sealed class PpoTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public void Ppo_ResumedFromItsState_ContinuesExactlyAsAnUninterruptedRun()
+    {
+        var settings = new PpoSettings
+        {
+            RolloutBatchSize = 4, ResponseLength = 5, PpoEpochs = 2, KlEstimator = "k3", WhitenRewards = true, MissingEosPenalty = 1.0,
+        };
+        var hp = new TrainingHyperparameters { NEpochs = 3, LearningRate = 1e-3, Seed = 2 };
+        var prompts = new List<int[]> { new[] { 4, 5 }, new[] { 6 }, new[] { 7, 8, 9 }, new[] { 10, 11 } };
+        (PpoTrainer Trainer, CausalLanguageModel Policy) Build()
+        {
+            manual_seed(4);
+            var policy = HfCheckpoint.Create(Tiny);
+            policy.InitializeWeights();
+            var value = new RewardModel(Optimization.FrozenCopy(policy));
+            foreach (var (_, p) in value.named_parameters()) p.requires_grad = true;
+            return (new PpoTrainer(policy, Optimization.FrozenCopy(policy), value, CountTarget, prompts, [], hp, settings, Eos, Eos), policy);
+        }
+
+        var (straight, straightPolicy) = Build();
+        while (straight.Step < straight.TotalSteps) Assert.All(straight.TrainStep().Values, v => Assert.True(v is null || double.IsFinite(v.Value)));
+
+        var directory = Path.Combine(Directory.CreateTempSubdirectory("ppo-state-").FullName, "step-1");
+        var (first, _) = Build();
+        first.TrainStep();
+        first.SaveState(directory);
+        var (resumed, resumedPolicy) = Build();
+        resumed.LoadState(directory);
+        while (resumed.Step < resumed.TotalSteps) resumed.TrainStep();
+
+        var expected = straightPolicy.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, p) in resumedPolicy.named_parameters())
+            Assert.True(p.allclose(expected[name], rtol: 1e-4, atol: 1e-6), $"{name} differs after resume");
+    }
+
+    [Fact]
     public void Rollout_TruncatesAtTheFirstEos_AndScoresTheLastRealToken()
     {
         using var scope = NewDisposeScope();
