@@ -41,6 +41,8 @@ public sealed class DpoTrainer : PairwiseTrainer
         referenceValidation = ReferenceLogProbs(reference, validation, hyperparameters.BatchSize, padId);
     }
 
+    protected override object Configuration => new { Hyperparameters, Dpo = settings };
+
     /// <summary>Summed log-probability of each row's response tokens (2B), from a (2B, T) pair batch.</summary>
     public static Tensor ResponseLogProbs(CausalLanguageModel model, PairBatch batch)
         => (RlhfMath.TokenLogProbs(model.Forward(batch.InputIds), batch.InputIds) * batch.ResponseMask).sum(1);

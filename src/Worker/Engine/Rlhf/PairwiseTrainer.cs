@@ -109,7 +109,10 @@ public abstract class PairwiseTrainer : IStepwiseTrainer
         return new RlhfEvaluation(result, []);
     }
 
-    public void SaveState(string directory) => RlhfCheckpoint.Save(directory, method, trained, optimizer, Step, TrainedTokens);
+    public void SaveState(string directory) => RlhfCheckpoint.Save(directory, method, trained, optimizer, Step, TrainedTokens, Configuration);
+
+    /// <summary>What the checkpoint records as the run's configuration.</summary>
+    protected virtual object Configuration => Hyperparameters;
 
     public void LoadState(string directory) => (Step, TrainedTokens) = RlhfCheckpoint.Load(directory, method, trained, optimizer);
 

@@ -153,7 +153,7 @@ public sealed class PpoTrainer : IStepwiseTrainer
         return new RlhfEvaluation(metrics, samples);
     }
 
-    public void SaveState(string directory) => RlhfCheckpoint.Save(directory, "ppo", trained, optimizer, Step, TrainedTokens);
+    public void SaveState(string directory) => RlhfCheckpoint.Save(directory, "ppo", trained, optimizer, Step, TrainedTokens, new { Hyperparameters, Ppo = Settings });
 
     public void LoadState(string directory) => (Step, TrainedTokens) = RlhfCheckpoint.Load(directory, "ppo", trained, optimizer);
 

@@ -48,15 +48,17 @@ public static class RlhfCheckpoint
     private const string OptimizerFile = "optimizer.safetensors";
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
 
-    private sealed record State(string Method, int Step, int OptimizerSteps, long TrainedTokens, string TorchRngState);
+    /// <summary>Configuration is the run's hyperparameters, saved for the record (a resumed run rebuilds from the job spec).</summary>
+    private sealed record State(string Method, int Step, int OptimizerSteps, long TrainedTokens, string TorchRngState, System.Text.Json.Nodes.JsonNode? Configuration);
 
-    public static void Save(string directory, string method, nn.Module trained, AdamW optimizer, int step, long trainedTokens)
+    public static void Save(string directory, string method, nn.Module trained, AdamW optimizer, int step, long trainedTokens, object? configuration = null)
         => AtomicDirectory.Write(directory, temp =>
         {
             var weights = trained.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter.detach());
             Safetensors.Write(Path.Combine(temp, WeightsFile), weights);
             Safetensors.Write(Path.Combine(temp, OptimizerFile), optimizer.StateTensors());
-            var state = new State(method, step, optimizer.StepCount, trainedTokens, Convert.ToBase64String(get_rng_state().bytes));
+            var state = new State(method, step, optimizer.StepCount, trainedTokens, Convert.ToBase64String(get_rng_state().bytes),
+                configuration is null ? null : JsonSerializer.SerializeToNode(configuration, Json));
             File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
         });
 

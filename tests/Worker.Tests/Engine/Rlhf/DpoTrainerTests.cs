@@ -34,7 +34,7 @@ public sealed class DpoTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
     public void Dpo_ResumedFromItsState_ContinuesExactlyAsAnUninterruptedRun()
     {
         var hp = new TrainingHyperparameters { NEpochs = 1, BatchSize = 4, LearningRate = 1e-3, Seed = 3 };
-        var pairs = PolitePreferences.Pairs(12, seed: 4);
+        var pairs = PolitePreferences.Pairs(8, seed: 4);
         DpoTrainer Build(LoadedModel m) =>
             new(m.Model, m.Model, PreferenceJson.EncodePairs(pairs, m.Tokenizer, 256).Kept, [], hp, new DpoSettings { LossType = "ipo" }, m.Tokenizer.PadId);
 
