@@ -35,6 +35,9 @@ public static class Extensions
         services.AddSingleton<DatasetReader>();
         services.AddSingleton<ModelPublisher>();
         services.AddSingleton<ITrainingMethod, SupervisedMethod>();
+        services.AddSingleton<ITrainingMethod, RewardModelMethod>();
+        services.AddSingleton<ITrainingMethod, PpoMethod>();
+        services.AddSingleton<ITrainingMethod, DpoMethod>();
         services.AddTransient<ITrainingJobRunner, TrainingJobRunner>();
 
         services.AddHostedService<SchemaGate>();

@@ -1,0 +1,79 @@
+using TorchSharp;
+using TuningService.Worker.Engine.Checkpoints;
+using TuningService.Worker.Engine.Data;
+using TuningService.Worker.Engine.Rlhf;
+using static TorchSharp.torch;
+
+namespace TuningService.Worker.Runtime.Methods;
+
+/// <summary>
+/// Direct preference optimisation on preference data: the policy starts from the job's model and the frozen
+/// reference is that same starting point (its log-probabilities are computed once, before the first step).
+/// </summary>
+public sealed class DpoMethod : ITrainingMethod
+{
+    public IReadOnlyCollection<string> MethodTypes { get; } = ["dpo"];
+
+    public MethodResult Run(TrainingRun run)
+    {
+        var job = run.Job;
+        var spec = new SpecReader(job);
+        var hp = HyperparameterMapping.FromSpec(spec, job.Seed, run.MetricsInterval);
+        var defaults = new DpoSettings();
+        var settings = RlhfData.Validated(run, () => Validate(new DpoSettings
+        {
+            Beta = spec.Number("beta") ?? defaults.Beta,
+            LabelSmoothing = spec.Number("label_smoothing") ?? defaults.LabelSmoothing,
+            LossType = spec.Text("loss_type") ?? defaults.LossType,
+        }));
+
+        using var loaded = run.Models.Load(job.ProjectId, job.Model, job.Seed);
+        manual_seed(job.Seed);
+        if (hp.Lora is { } lora) LoraAdapter.Attach(loaded.Model, lora);
+        loaded.Model.to(run.Device);
+        run.Reporter.Info($"Model {job.Model} loaded ({loaded.Model.Config.ParameterCount():N0} parameters) on {run.Device.type}; it is also the frozen reference.");
+
+        var template = new ChatTemplate(loaded.Tokenizer);
+        int maxLength = Math.Min(hp.MaxSeqLength, loaded.Model.Config.MaxPositionEmbeddings);
+        var (train, dropped) = RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.TrainingFileId, "training_file", template), loaded.Tokenizer, maxLength);
+        var validation = job.ValidationFileId is null ? []
+            : RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.ValidationFileId, "validation_file", template), loaded.Tokenizer, maxLength).Kept;
+
+        using var trainer = new DpoTrainer(loaded.Model, loaded.Model, train, validation, hp, settings, loaded.Tokenizer.PadId);
+        run.Reporter.Info(
+            $"Data tokenized: {train.Count} training pairs ({dropped} dropped: longer than {maxLength} tokens), " +
+            $"{validation.Count} validation pairs; reference log-probabilities computed; {trainer.TotalSteps} steps over {hp.NEpochs} epochs.",
+            new { training_pairs = train.Count, dropped_pairs = dropped, validation_pairs = validation.Count, total_steps = trainer.TotalSteps });
+
+        var stop = StepwiseTrainingLoop.Run(run, trainer, hp);
+        if (stop != StopReason.None) return new MethodResult(stop, 0);
+
+        var modelPath = ArtifactStore.ModelPath(job.Id);
+        PolicyOutput.Save(run, loaded, hp, modelPath);
+        return new MethodResult(StopReason.None, trainer.TrainedTokens, modelPath, Architecture: loaded.Model.Config.ModelType);
+    }
+
+    private static DpoSettings Validate(DpoSettings s)
+    {
+        if (s.Beta <= 0) throw new ArgumentOutOfRangeException(nameof(s.Beta), "beta must be positive.");
+        if (s.LabelSmoothing is < 0 or >= 0.5) throw new ArgumentOutOfRangeException(nameof(s.LabelSmoothing), "label_smoothing must be in [0, 0.5).");
+        if (s.LossType is not ("sigmoid" or "ipo")) throw new ArgumentOutOfRangeException(nameof(s.LossType), "loss_type must be sigmoid or ipo.");
+        return s;
+    }
+}
+
+/// <summary>A trained policy as the job's model: an HF directory (LoRA merged) with its tokenizer, plus the PEFT adapter for LoRA runs.</summary>
+internal static class PolicyOutput
+{
+    public static void Save(TrainingRun run, Engine.LoadedModel policy, Engine.Training.TrainingHyperparameters hp, string modelPath)
+        => AtomicDirectory.Write(run.Artifacts.FullPath(modelPath), temp =>
+        {
+            HfCheckpoint.Save(policy.Model, temp);
+            policy.Tokenizer.SaveTo(temp);
+            if (hp.Lora is { } lora)
+            {
+                LoraAdapter.Save(policy.Model, lora, Path.Combine(temp, "adapter"), run.Job.Model);
+                policy.Tokenizer.SaveTo(Path.Combine(temp, "adapter"));
+            }
+        });
+}

@@ -1,0 +1,103 @@
+using TorchSharp;
+using TuningService.Domain.Models;
+using TuningService.Worker.Engine.Checkpoints;
+using TuningService.Worker.Engine.Data;
+using TuningService.Worker.Engine.Rlhf;
+using static TorchSharp.torch;
+
+namespace TuningService.Worker.Runtime.Methods;
+
+/// <summary>
+/// RLHF stage 2 on prompt_only data: the policy starts from the job's model, a frozen copy of it is the KL
+/// reference, the value model and the frozen scorer both start from the reward model named in the hyperparameters.
+/// The result is the policy, registered as a fine-tuned model.
+/// </summary>
+public sealed class PpoMethod : ITrainingMethod
+{
+    public IReadOnlyCollection<string> MethodTypes { get; } = ["ppo"];
+
+    public MethodResult Run(TrainingRun run)
+    {
+        var job = run.Job;
+        var spec = new SpecReader(job);
+        var hp = HyperparameterMapping.FromSpec(spec, job.Seed, run.MetricsInterval);
+        var settings = RlhfData.Validated(run, () => Settings(spec, hp.BatchSize).Validate());
+        var rewardDirectory = RewardModelDirectory(run, spec.Text("reward_model"));
+
+        using var loaded = run.Models.Load(job.ProjectId, job.Model, job.Seed);
+        using var reward = RewardModel.Load(rewardDirectory);
+        using var valueModel = RewardModel.Load(rewardDirectory);
+        if (reward.Backbone.VocabSize != loaded.Model.VocabSize)
+            throw JobFailures.Fail(JobFailures.InvalidHyperparameters,
+                $"The reward model's vocabulary ({reward.Backbone.VocabSize} tokens) differs from the policy's ({loaded.Model.VocabSize}): train the reward model from the same base.",
+                "method.ppo.hyperparameters.reward_model");
+        foreach (var (_, p) in reward.named_parameters()) p.requires_grad = false;
+        var reference = Optimization.FrozenCopy(loaded.Model);
+        manual_seed(job.Seed);
+        if (hp.Lora is { } lora)
+        {
+            LoraAdapter.Attach(loaded.Model, lora);
+            LoraAdapter.Attach(valueModel.Backbone, lora);           // the value head itself stays fully trainable
+        }
+        foreach (var module in new nn.Module[] { loaded.Model, reference, reward, valueModel }) module.to(run.Device);
+        reward.eval();
+        run.Reporter.Info($"Policy {job.Model} and reward model {spec.Text("reward_model")} loaded on {run.Device.type}; " +
+            "the reference is a frozen copy of the policy, the value model starts from the reward model.");
+
+        var template = new ChatTemplate(loaded.Tokenizer);
+        int maxPrompt = Math.Max(1, Math.Min(hp.MaxSeqLength, loaded.Model.Config.MaxPositionEmbeddings) - settings.ResponseLength);
+        List<int[]> Encode(List<string> prompts) => prompts.Select(p => PreferenceJson.EncodePrompt(p, loaded.Tokenizer, maxPrompt)).ToList();
+        var prompts = Encode(RlhfData.ReadPrompts(run, job.TrainingFileId, "training_file", template));
+        var validation = job.ValidationFileId is null ? [] : Encode(RlhfData.ReadPrompts(run, job.ValidationFileId, "validation_file", template));
+
+        using var trainer = new PpoTrainer(loaded.Model, reference, valueModel, reward.AsScorer(), prompts, validation, hp, settings,
+            loaded.Tokenizer.EosId, loaded.Tokenizer.PadId, ids => loaded.Tokenizer.Decode(ids));
+        run.Reporter.Info(
+            $"Data tokenized: {prompts.Count} prompts (kept to their last {maxPrompt} tokens), {validation.Count} validation prompts; " +
+            $"{trainer.TotalSteps} PPO updates of {settings.RolloutBatchSize} rollouts, {settings.PpoEpochs} epochs × {settings.NumMiniBatches} minibatches each.",
+            new { prompts = prompts.Count, validation_prompts = validation.Count, total_steps = trainer.TotalSteps });
+
+        var stop = StepwiseTrainingLoop.Run(run, trainer, hp);
+        if (stop != StopReason.None) return new MethodResult(stop, 0);
+
+        var modelPath = ArtifactStore.ModelPath(job.Id);
+        PolicyOutput.Save(run, loaded, hp, modelPath);
+        return new MethodResult(StopReason.None, trainer.TrainedTokens, modelPath, Architecture: loaded.Model.Config.ModelType);
+    }
+
+    /// <summary>The reward model's directory: a model this project's reward_model job produced.</summary>
+    private static string RewardModelDirectory(TrainingRun run, string? id)
+    {
+        const string param = "method.ppo.hyperparameters.reward_model";
+        if (string.IsNullOrEmpty(id))
+            throw JobFailures.Fail(JobFailures.InvalidHyperparameters, "A ppo job needs reward_model: the id of a model produced by a reward_model job.", param);
+        var record = run.Models.FindProduced(run.Job.ProjectId, id)
+            ?? throw JobFailures.Fail(JobFailures.ModelLoadFailed, $"Reward model '{id}' was not found among this project's models.", param);
+        if (record.Kind != ModelKinds.RewardModel)
+            throw JobFailures.Fail(JobFailures.InvalidHyperparameters, $"Model '{id}' is a {record.Kind} model, not a reward_model: train one with a reward_model job first.", param);
+        return run.Artifacts.FullPath(record.ArtifactPath);
+    }
+
+    private static PpoSettings Settings(SpecReader spec, int batchSize)
+    {
+        var d = new PpoSettings();
+        return new PpoSettings
+        {
+            KlCoef = spec.Number("kl_coef") ?? d.KlCoef,
+            KlEstimator = spec.Text("kl_estimator") ?? d.KlEstimator,
+            ClipRange = spec.Number("cliprange") ?? d.ClipRange,
+            ClipRangeValue = spec.Number("cliprange_value") ?? d.ClipRangeValue,
+            VfCoef = spec.Number("vf_coef") ?? d.VfCoef,
+            Gamma = spec.Number("gamma") ?? d.Gamma,
+            Lam = spec.Number("lam") ?? d.Lam,
+            PpoEpochs = spec.Integer("ppo_epochs") ?? d.PpoEpochs,
+            NumMiniBatches = spec.Integer("num_mini_batches") ?? d.NumMiniBatches,
+            ResponseLength = spec.Integer("response_length") ?? d.ResponseLength,
+            Temperature = spec.Number("temperature") ?? d.Temperature,
+            RolloutBatchSize = spec.Integer("rollout_batch_size") ?? batchSize,
+            TotalEpisodes = spec.Integer("total_episodes"),
+            MissingEosPenalty = spec.Number("missing_eos_penalty"),
+            WhitenRewards = spec.Flag("whiten_rewards") ?? d.WhitenRewards,
+        };
+    }
+}

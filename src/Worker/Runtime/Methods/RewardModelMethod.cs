@@ -1,0 +1,53 @@
+using TorchSharp;
+using TuningService.Domain.Models;
+using TuningService.Worker.Engine.Checkpoints;
+using TuningService.Worker.Engine.Data;
+using TuningService.Worker.Engine.Rlhf;
+using static TorchSharp.torch;
+
+namespace TuningService.Worker.Runtime.Methods;
+
+/// <summary>
+/// RLHF stage 1 on preference data: the base model plus a scalar head, trained so chosen responses outscore
+/// rejected ones. The result is an HF *ForSequenceClassification directory registered as a reward_model.
+/// </summary>
+public sealed class RewardModelMethod : ITrainingMethod
+{
+    public IReadOnlyCollection<string> MethodTypes { get; } = ["reward_model"];
+
+    public MethodResult Run(TrainingRun run)
+    {
+        var job = run.Job;
+        var spec = new SpecReader(job);
+        var hp = HyperparameterMapping.FromSpec(spec, job.Seed, run.MetricsInterval);
+        var centerCoefficient = spec.Number("center_rewards_coefficient") ?? 0;
+        var margin = spec.Number("margin") ?? 0;
+
+        using var loaded = run.Models.Load(job.ProjectId, job.Model, job.Seed);
+        manual_seed(job.Seed);
+        var model = new RewardModel(loaded.Model);
+        if (loaded.Directory is { } directory && model.LoadHead(directory)) run.Reporter.Info($"Continuing from the reward head of {job.Model}.");
+        if (hp.Lora is { } lora) LoraAdapter.Attach(loaded.Model, lora);   // the head stays fully trainable
+        model.to(run.Device);
+        run.Reporter.Info($"Model {job.Model} loaded with a scalar reward head ({loaded.Model.Config.ParameterCount():N0} backbone parameters) on {run.Device.type}.");
+
+        var template = new ChatTemplate(loaded.Tokenizer);
+        int maxLength = Math.Min(hp.MaxSeqLength, loaded.Model.Config.MaxPositionEmbeddings);
+        var (train, dropped) = RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.TrainingFileId, "training_file", template), loaded.Tokenizer, maxLength, margin);
+        var validation = job.ValidationFileId is null ? []
+            : RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.ValidationFileId, "validation_file", template), loaded.Tokenizer, maxLength, margin).Kept;
+
+        using var trainer = new RewardModelTrainer(model, train, validation, hp, loaded.Tokenizer.PadId, centerCoefficient);
+        run.Reporter.Info(
+            $"Data tokenized: {train.Count} training pairs ({dropped} dropped: longer than {maxLength} tokens), " +
+            $"{validation.Count} validation pairs; {trainer.TotalSteps} steps over {hp.NEpochs} epochs.",
+            new { training_pairs = train.Count, dropped_pairs = dropped, validation_pairs = validation.Count, total_steps = trainer.TotalSteps });
+
+        var stop = StepwiseTrainingLoop.Run(run, trainer, hp);
+        if (stop != StopReason.None) return new MethodResult(stop, 0);
+
+        var modelPath = ArtifactStore.ModelPath(job.Id);
+        AtomicDirectory.Write(run.Artifacts.FullPath(modelPath), temp => model.SaveHf(temp, loaded.Tokenizer));
+        return new MethodResult(StopReason.None, trainer.TrainedTokens, modelPath, ModelKinds.RewardModel, loaded.Model.Config.ModelType);
+    }
+}

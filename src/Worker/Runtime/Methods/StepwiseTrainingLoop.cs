@@ -1,0 +1,109 @@
+using TuningService.Worker.Engine.Data;
+using TuningService.Worker.Engine.Rlhf;
+using TuningService.Worker.Engine.Training;
+
+namespace TuningService.Worker.Runtime.Methods;
+
+/// <summary>
+/// Drives an <see cref="IStepwiseTrainer"/> (reward model, PPO, DPO) through the worker runtime: resume from the
+/// newest checkpoint, stop at step boundaries (checkpointing on pause and shutdown), report metrics, evaluate and
+/// checkpoint at their intervals and after the last step.
+/// </summary>
+internal static class StepwiseTrainingLoop
+{
+    public static StopReason Run(TrainingRun run, IStepwiseTrainer trainer, TrainingHyperparameters hp)
+    {
+        if (run.ResumeDirectory is { } resume)
+        {
+            trainer.LoadState(resume);
+            run.Reporter.Info($"Resumed from the checkpoint at step {trainer.Step}.");
+        }
+        var metrics = new Dictionary<string, double?>();
+        while (trainer.Step < trainer.TotalSteps)
+        {
+            var stop = run.PollStop();
+            if (stop != StopReason.None)
+            {
+                if (stop is StopReason.Pause or StopReason.Shutdown && trainer.Step > 0) SaveCheckpoint(run, trainer, metrics);
+                return stop;
+            }
+            metrics = new Dictionary<string, double?>(trainer.TrainStep());
+            int step = trainer.Step;
+            bool final = step == trainer.TotalSteps;
+            if (final || (hp.EvalInterval > 0 && step % hp.EvalInterval == 0))
+            {
+                var evaluation = trainer.Evaluate();
+                foreach (var (name, value) in evaluation.Metrics) metrics[name] = value;
+                if (evaluation.Samples.Count > 0)
+                    run.Reporter.Info($"Sampled responses at step {step}.", new { step, samples = evaluation.Samples });
+            }
+            if (final || step % Math.Max(1, run.MetricsInterval) == 0) run.Reporter.Metrics(step, trainer.TotalSteps, trainer.Epoch, metrics);
+            if (final || (hp.CheckpointInterval > 0 && step % hp.CheckpointInterval == 0)) SaveCheckpoint(run, trainer, metrics);
+        }
+        return StopReason.None;
+    }
+
+    private static void SaveCheckpoint(TrainingRun run, IStepwiseTrainer trainer, IReadOnlyDictionary<string, double?> metrics)
+    {
+        var path = ArtifactStore.CheckpointPath(run.Job.Id, trainer.Step);
+        trainer.SaveState(run.Artifacts.FullPath(path));
+        run.Checkpoints.Register(run.Job, trainer.Step, path, run.ModelName, metrics);
+    }
+}
+
+/// <summary>Reads preference and prompt_only files for the RLHF methods, failing with codes the user can act on.</summary>
+internal static class RlhfData
+{
+    public static List<PreferencePair> ReadPairs(TrainingRun run, string fileId, string param, ChatTemplate template)
+        => Read(run, fileId, param, line => PreferenceJson.ReadPair(line, template), "preference");
+
+    public static List<string> ReadPrompts(TrainingRun run, string fileId, string param, ChatTemplate template)
+        => Read(run, fileId, param, line => PreferenceJson.ReadPrompt(line, template), "prompt_only");
+
+    /// <summary>Encodes pairs and fails with example_too_long when none fits within max_seq_length.</summary>
+    public static (List<EncodedPair> Kept, int Dropped) EncodePairs(TrainingRun run, List<PreferencePair> pairs, Engine.Tokenization.TextTokenizer tokenizer,
+        int maxSeqLength, double defaultMargin = 0)
+    {
+        var encoded = PreferenceJson.EncodePairs(pairs, tokenizer, maxSeqLength, defaultMargin);
+        if (encoded.Kept.Count == 0 && pairs.Count > 0)
+            throw JobFailures.Fail(JobFailures.ExampleTooLong,
+                $"All {pairs.Count} preference pairs are longer than max_seq_length ({maxSeqLength} tokens): raise max_seq_length or shorten the responses.",
+                $"method.{run.Job.MethodType}.hyperparameters.max_seq_length");
+        return encoded;
+    }
+
+    /// <summary>Reads a numeric hyperparameter setting and turns an out-of-range value into invalid_hyperparameters.</summary>
+    public static T Validated<T>(TrainingRun run, Func<T> validate)
+    {
+        try
+        {
+            return validate();
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw JobFailures.Fail(JobFailures.InvalidHyperparameters, e.Message, $"method.{run.Job.MethodType}.hyperparameters.{ToSnakeCase(e.ParamName)}", e);
+        }
+    }
+
+    private static List<T> Read<T>(TrainingRun run, string fileId, string param, Func<System.Text.Json.JsonElement, T> read, string format)
+    {
+        var code = param == "validation_file" ? JobFailures.InvalidValidationFile : JobFailures.InvalidTrainingFile;
+        var lines = run.Datasets.ReadLines(run.Job.ProjectId, fileId, param);
+        var result = new List<T>(lines.Count);
+        for (var i = 0; i < lines.Count; i++)
+        {
+            try
+            {
+                result.Add(read(lines[i]));
+            }
+            catch (Exception e) when (e is FormatException or InvalidOperationException or KeyNotFoundException)
+            {
+                throw JobFailures.Fail(code, $"Example {i + 1} of {fileId} is not a {format} line, as a {run.Job.MethodType} job needs: {e.Message}", param, e);
+            }
+        }
+        return result;
+    }
+
+    private static string ToSnakeCase(string? name) => string.IsNullOrEmpty(name) ? "" :
+        string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
+}

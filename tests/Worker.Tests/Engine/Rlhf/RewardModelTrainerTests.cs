@@ -1,0 +1,71 @@
+using TuningService.Worker.Engine;
+using TuningService.Worker.Engine.Data;
+using TuningService.Worker.Engine.Rlhf;
+using TuningService.Worker.Engine.Training;
+using static TorchSharp.torch;
+
+namespace TuningService.Worker.Tests.Engine.Rlhf;
+
+public sealed class RewardModelTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    private static readonly ModelCatalog Catalog = new("/nonexistent");
+
+    [Fact]
+    public void Reward_IsReadAtTheLastRealToken_WhateverTheRightPadding()
+    {
+        using var scope = NewDisposeScope();
+        using var loaded = Catalog.Load("tiny-gpt2", seed: 3);
+        var model = new RewardModel(loaded.Model);
+        var (pairs, _) = PreferenceJson.EncodePairs(PolitePreferences.Pairs(4, seed: 1), loaded.Tokenizer, 512);
+        using var batch = PairBatch.Collate(pairs, loaded.Tokenizer.PadId, CPU);
+
+        var batched = model.Rewards(batch.InputIds, batch.LastIndex);                      // (2B), rows padded to the longest
+        var alone = pairs.Select(p => model.Rewards(tensor(p.Chosen.Select(i => (long)i).ToArray(), 1, p.Chosen.Length),
+            tensor(new long[] { p.Chosen.Length - 1 })).item<float>()).ToArray();
+
+        for (int i = 0; i < pairs.Count; i++) Assert.Equal(alone[i], batched[i].item<float>(), 4);
+        Assert.All(pairs, p => Assert.Equal(loaded.Tokenizer.EosId, p.Chosen[^1]));
+    }
+
+    [Fact]
+    public void RewardModel_LearnsPoliteOverRude_WithHighValidationPairwiseAccuracy()
+    {
+        using var loaded = Catalog.Load("tiny-gpt2", seed: 5);
+        manual_seed(5);
+        var model = new RewardModel(loaded.Model);
+        var tokenizer = loaded.Tokenizer;
+        var (train, _) = PreferenceJson.EncodePairs(PolitePreferences.Pairs(32, seed: 1), tokenizer, 256);
+        var (valid, _) = PreferenceJson.EncodePairs(PolitePreferences.Pairs(24, seed: 2), tokenizer, 256);
+        var hp = new TrainingHyperparameters { NEpochs = 3, BatchSize = 8, LearningRate = 1e-3, Seed = 5 };
+        using var trainer = new RewardModelTrainer(model, train, valid, hp, tokenizer.PadId, centerRewardsCoefficient: 0.01);
+
+        var before = trainer.Evaluate().Metrics["valid_accuracy"];
+        while (trainer.Step < trainer.TotalSteps) trainer.TrainStep();
+        var after = trainer.Evaluate().Metrics;
+        output.WriteLine($"valid accuracy {before} -> {after["valid_accuracy"]}, margin {after["valid_margin"]}");
+
+        Assert.True(after["valid_accuracy"] >= 0.9, $"validation accuracy {after["valid_accuracy"]} (before training {before})");
+        Assert.True(after["valid_margin"] > 0);
+        Assert.True(after["valid_reward_max"] > after["valid_reward_min"]);
+    }
+
+    [Fact]
+    public void SavedRewardModel_IsAnHfSequenceClassificationDirectory_ThatLoadsBackTheSameScores()
+    {
+        using var scope = NewDisposeScope();
+        using var loaded = Catalog.Load("tiny-gpt2", seed: 3);
+        var model = new RewardModel(loaded.Model);
+        var directory = Directory.CreateTempSubdirectory("reward-model-").FullName;
+        model.SaveHf(directory, loaded.Tokenizer);
+
+        var config = File.ReadAllText(Path.Combine(directory, "config.json"));
+        Assert.Contains("GPT2ForSequenceClassification", config);
+        Assert.Contains("\"num_labels\": 1", config);
+        Assert.Contains("\"pad_token_id\": 50256", config);
+        Assert.True(RewardModel.IsRewardModelDirectory(directory));
+        var reloaded = RewardModel.Load(directory);
+        var ids = tensor(new long[] { 464, 3797, 318, 922, 50256 }, 1, 5);
+        var last = tensor(new long[] { 4 });
+        Assert.Equal(model.Rewards(ids, last).item<float>(), reloaded.Rewards(ids, last).item<float>(), 5);
+    }
+}

@@ -1,0 +1,105 @@
+using System.Text.Json;
+using TuningService.Domain.Jobs;
+using TuningService.Domain.Models;
+using TuningService.Worker.Tests.Engine.Rlhf;
+
+namespace TuningService.Worker.Tests.Runtime;
+
+/// <summary>reward_model, ppo and dpo jobs end to end through the real worker executable, on tiny data.</summary>
+[Collection(WorkerProcessCollection.Name)]
+public sealed class RlhfJobTests(RuntimeDatabase database) : IClassFixture<RuntimeDatabase>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);
+
+    [Fact]
+    public async Task RewardModelJob_SucceedsAsARewardModel_AndAPpoJobTrainsAPolicyAgainstIt()
+    {
+        var pairs = await database.AddFileAsync("preference", PolitePreferences.JsonLines(24, seed: 1));
+        var validPairs = await database.AddFileAsync("preference", PolitePreferences.JsonLines(8, seed: 2));
+        var rewardJobId = await database.SubmitAsync("reward_model", pairs,
+            new { n_epochs = 2, batch_size = 8, learning_rate = 1e-3, center_rewards_coefficient = 0.01 }, validPairs);
+
+        using var worker = WorkerProcess.Start(database.ConnectionString, database.ArtifactsRoot, "w-rlhf");
+        var rewardJob = await database.WaitForAsync(rewardJobId, j => JobStatus.IsTerminal(j.Status), Timeout, () => worker.Output);
+
+        Assert.Equal(JobStatus.Succeeded, rewardJob.Status);
+        var rewardMetrics = Metrics(await database.EventsAsync(rewardJobId));
+        Assert.All(["train_loss", "accuracy", "margin", "reward_mean", "reward_min", "reward_max"], k => Assert.True(rewardMetrics[^1].TryGetProperty(k, out _), k));
+        Assert.True(rewardMetrics[^1].TryGetProperty("valid_accuracy", out _));
+        await using (var db = database.CreateDbContext())
+        {
+            var model = db.Models.Single(m => m.Id == rewardJob.FineTunedModel);
+            Assert.Equal(ModelKinds.RewardModel, model.Kind);
+            var config = File.ReadAllText(Path.Combine(database.ArtifactsRoot, model.ArtifactPath, "config.json"));
+            Assert.Contains("GPT2ForSequenceClassification", config);
+        }
+
+        var prompts = await database.AddFileAsync("prompt_only", PolitePreferences.PromptLines(8, seed: 3));
+        var ppoJobId = await database.SubmitAsync("ppo", prompts, new
+        {
+            reward_model = rewardJob.FineTunedModel, learning_rate = 1e-4, rollout_batch_size = 4, total_episodes = 8,
+            response_length = 8, ppo_epochs = 2, num_mini_batches = 2, missing_eos_penalty = 1.0,
+        });
+        var ppoJob = await database.WaitForAsync(ppoJobId, j => JobStatus.IsTerminal(j.Status), Timeout, () => worker.Output);
+
+        Assert.Equal(JobStatus.Succeeded, ppoJob.Status);
+        Assert.Equal(2, ppoJob.TotalSteps);
+        var events = await database.EventsAsync(ppoJobId);
+        var ppoMetrics = Metrics(events);
+        Assert.All(["objective/kl", "objective/entropy", "objective/scores", "objective/rlhf_reward", "objective/non_score_reward",
+            "policy/approxkl_avg", "policy/clipfrac_avg", "loss/policy_avg", "loss/value_avg", "val/ratio", "val/clipfrac_avg"],
+            k => Assert.True(ppoMetrics[^1].TryGetProperty(k, out _), k));
+        Assert.Contains(events, e => e.Message.StartsWith("Sampled responses") && e.Data!.RootElement.GetProperty("samples").GetArrayLength() > 0);
+        await using (var db = database.CreateDbContext())
+            Assert.Equal(ModelKinds.FineTuned, db.Models.Single(m => m.Id == ppoJob.FineTunedModel).Kind);
+    }
+
+    [Fact]
+    public async Task PpoJob_Fails_NamingTheRewardModelParameter_WhenItIsNotAProducedRewardModel()
+    {
+        var prompts = await database.AddFileAsync("prompt_only", PolitePreferences.PromptLines(4, seed: 3));
+        var jobId = await database.SubmitAsync("ppo", prompts, new { reward_model = "tiny-gpt2" });
+        using var worker = WorkerProcess.Start(database.ConnectionString, database.ArtifactsRoot, "w-ppo-bad");
+        var job = await database.WaitForAsync(jobId, j => JobStatus.IsTerminal(j.Status), Timeout, () => worker.Output);
+
+        Assert.Equal(JobStatus.Failed, job.Status);
+        Assert.Equal("method.ppo.hyperparameters.reward_model", job.ErrorParam);
+    }
+
+    [Fact]
+    public async Task DpoJob_ResumesFromItsNewestCheckpoint_WhenWorkerKilledHard_AndSucceeds()
+    {
+        var pairs = await database.AddFileAsync("preference", PolitePreferences.JsonLines(20, seed: 4));
+        var jobId = await database.SubmitAsync("dpo", pairs,
+            new { n_epochs = 2, batch_size = 4, learning_rate = 1e-3, beta = 0.1, checkpoint_interval = 1 }, seed: 5);
+
+        using (var first = WorkerProcess.Start(database.ConnectionString, database.ArtifactsRoot, "dpo-doomed"))
+        {
+            var deadline = DateTime.UtcNow + Timeout;
+            while (true)
+            {
+                var job = await database.JobAsync(jobId);
+                Assert.False(JobStatus.IsTerminal(job.Status), $"job ended before the kill: {job.Status}\n{first.Output}");
+                if ((await database.CheckpointsAsync(jobId)).Count > 0 && job.Step >= 2) break;
+                Assert.True(DateTime.UtcNow < deadline, first.Output);
+                await Task.Delay(50);
+            }
+            first.KillHard();
+        }
+        var newest = (await database.CheckpointsAsync(jobId)).Max(c => c.Step);
+
+        using var second = WorkerProcess.Start(database.ConnectionString, database.ArtifactsRoot, "dpo-rescuer");
+        var done = await database.WaitForAsync(jobId, j => JobStatus.IsTerminal(j.Status), Timeout, () => second.Output);
+
+        Assert.Equal(JobStatus.Succeeded, done.Status);
+        Assert.Equal(1, done.CrashRestarts);
+        var events = await database.EventsAsync(jobId);
+        Assert.Contains(events, e => e.Message == $"Resumed from the checkpoint at step {newest}.");
+        var last = Metrics(events)[^1];
+        Assert.All(["rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins", "logps/chosen", "logps/rejected"],
+            k => Assert.True(last.TryGetProperty(k, out _), k));
+    }
+
+    private static List<JsonElement> Metrics(IEnumerable<JobEvent> events)
+        => events.Where(e => e.Type == EventTypes.Metrics).Select(e => e.Data!.RootElement).ToList();
+}
