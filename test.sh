@@ -36,7 +36,7 @@ log "Testing"
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 set +e
-dotnet test TuningService.sln -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$results" | grep -E --line-buffered '^\s*(Passed|Failed|Skipped) |Failed!|Passed!|error|Error Message' 
+dotnet test TuningService.sln -c Release --no-build -nologo --logger "console;verbosity=minimal" 2>&1 | tee "$results" | grep -E --line-buffered "^\s*Failed |Failed!|Passed!|error|Error Message"
 status=${PIPESTATUS[0]}
 set -e
 

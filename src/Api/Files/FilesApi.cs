@@ -20,6 +20,8 @@ public static class FilesApi
             .Accepts<UploadFile.UploadFileForm>("multipart/form-data")
             .Produces<ErrorResponse>(StatusCodes.Status400BadRequest).Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge)
             .DisableAntiforgery()
+            // The handler enforces Files:MaxFileBytes itself while streaming; the global JSON body limit does not apply.
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.DisableRequestSizeLimitAttribute())
             .WithFormOptions(bufferBody: false);
         files.MapGet("/", ListFiles.Handle)
             .WithName("ListFiles").WithSummary("List the project's files, newest first.")
