@@ -44,7 +44,9 @@ public static class BenchCommand
         if (options.TryGetValue("dataset", out var dataset))
         {
             var loaded = new ModelCatalog(Get("models-root", "models")).Load(Get("model", "tiny-gpt2"), seed: 1);
-            var examples = ExampleJson.ReadFile(dataset, new ChatTemplate(loaded.Tokenizer));
+            var template = new ChatTemplate(loaded.Tokenizer);
+            var examples = DomainExamples.ReadFile(dataset).Select(e => DomainExamples.ToTraining(e, template)
+                ?? throw new InvalidDataException($"{dataset}: bench --method supervised needs text, prompt_completion or chat data.")).ToList();
             trainer = new Trainer(loaded.Model, loaded.Tokenizer, examples, null, hp with { NEpochs = Int("epochs", 1) });
         }
         else

@@ -79,10 +79,10 @@ public sealed class ExampleEncoderTests
     [InlineData("""{"prompt":"p","completion":" c"}""", "p| c|<eos>", "011")]
     [InlineData("""{"text":"hello"}""", "hello|<eos>", "11")]
     [InlineData("""{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a","weight":1}]}""", "<|im_start|>user\n|q|<eos>|\n|<|im_start|>assistant\n|a|<eos>|\n", "00000110")]
-    public void JsonLine_OfEachFormat_BecomesSegments(string line, string texts, string trainable)
+    public void JsonLine_OfEachFormat_ParsedByTheDomain_BecomesSegments(string line, string texts, string trainable)
     {
-        using var doc = JsonDocument.Parse(line);
-        var example = ExampleJson.FromJsonLine(doc.RootElement, ChatTemplate.EosTerminated);
+        var parsed = Domain.Datasets.DatasetReader.ReadAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(line + "\n"))).ToBlockingEnumerable().Single();
+        var example = DomainExamples.ToTraining(parsed, ChatTemplate.EosTerminated)!;
         Assert.Equal(texts, string.Join("|", example.Segments.Select(s => s.Kind == SegmentKind.EndOfSequence ? "<eos>" : s.Text)));
         Assert.Equal(trainable, string.Concat(example.Segments.Select(s => s.Trainable ? '1' : '0')));
     }

@@ -46,7 +46,7 @@ public sealed class PpoMethod : ITrainingMethod
 
         var template = new ChatTemplate(loaded.Tokenizer);
         int maxPrompt = Math.Max(1, Math.Min(hp.MaxSeqLength, loaded.Model.Config.MaxPositionEmbeddings) - settings.ResponseLength);
-        List<int[]> Encode(List<string> prompts) => prompts.Select(p => PreferenceJson.EncodePrompt(p, loaded.Tokenizer, maxPrompt)).ToList();
+        List<int[]> Encode(List<string> prompts) => prompts.Select(p => PreferenceEncoder.EncodePrompt(p, loaded.Tokenizer, maxPrompt)).ToList();
         var prompts = Encode(RlhfData.ReadPrompts(run, job.TrainingFileId, "training_file", template));
         var validation = job.ValidationFileId is null ? [] : Encode(RlhfData.ReadPrompts(run, job.ValidationFileId, "validation_file", template));
 

@@ -1,3 +1,4 @@
+using TuningService.Domain.Datasets;
 using TuningService.Worker.Engine.Data;
 using TuningService.Worker.Engine.Rlhf;
 using TuningService.Worker.Engine.Training;
@@ -54,17 +55,23 @@ internal static class StepwiseTrainingLoop
 /// <summary>Reads preference and prompt_only files for the RLHF methods, failing with codes the user can act on.</summary>
 internal static class RlhfData
 {
+    /// <summary>Preference pairs as the Domain parser read them; chat prompts rendered up to the assistant header.</summary>
     public static List<PreferencePair> ReadPairs(TrainingRun run, string fileId, string param, ChatTemplate template)
-        => Read(run, fileId, param, line => PreferenceJson.ReadPair(line, template), "preference");
+        => Read(run, fileId, param, "preference", example => example is PreferenceExample pair
+            ? new PreferencePair(pair.Prompt ?? template.RenderPrompt(DomainExamples.Messages(pair.PromptMessages!)), pair.Chosen, pair.Rejected)
+            : null);
 
+    /// <summary>PPO prompts as the Domain parser read them; chat prompts rendered up to the assistant header.</summary>
     public static List<string> ReadPrompts(TrainingRun run, string fileId, string param, ChatTemplate template)
-        => Read(run, fileId, param, line => PreferenceJson.ReadPrompt(line, template), "prompt_only");
+        => Read(run, fileId, param, "prompt_only", example => example is PromptOnlyExample prompt
+            ? prompt.Prompt ?? template.RenderPrompt(DomainExamples.Messages(prompt.Messages!))
+            : null);
 
     /// <summary>Encodes pairs and fails with example_too_long when none fits within max_seq_length.</summary>
     public static (List<EncodedPair> Kept, int Dropped) EncodePairs(TrainingRun run, List<PreferencePair> pairs, Engine.Tokenization.TextTokenizer tokenizer,
         int maxSeqLength, double defaultMargin = 0)
     {
-        var encoded = PreferenceJson.EncodePairs(pairs, tokenizer, maxSeqLength, defaultMargin);
+        var encoded = PreferenceEncoder.EncodePairs(pairs, tokenizer, maxSeqLength, defaultMargin);
         if (encoded.Kept.Count == 0 && pairs.Count > 0)
             throw JobFailures.Fail(JobFailures.ExampleTooLong,
                 $"All {pairs.Count} preference pairs are longer than max_seq_length ({maxSeqLength} tokens): raise max_seq_length or shorten the responses.",
@@ -85,23 +92,12 @@ internal static class RlhfData
         }
     }
 
-    private static List<T> Read<T>(TrainingRun run, string fileId, string param, Func<System.Text.Json.JsonElement, T> read, string format)
+    private static List<T> Read<T>(TrainingRun run, string fileId, string param, string format, Func<DatasetExample, T?> convert) where T : class
     {
         var code = param == "validation_file" ? JobFailures.InvalidValidationFile : JobFailures.InvalidTrainingFile;
-        var lines = run.Datasets.ReadLines(run.Job.ProjectId, fileId, param);
-        var result = new List<T>(lines.Count);
-        for (var i = 0; i < lines.Count; i++)
-        {
-            try
-            {
-                result.Add(read(lines[i]));
-            }
-            catch (Exception e) when (e is FormatException or InvalidOperationException or KeyNotFoundException)
-            {
-                throw JobFailures.Fail(code, $"Example {i + 1} of {fileId} is not a {format} line, as a {run.Job.MethodType} job needs: {e.Message}", param, e);
-            }
-        }
-        return result;
+        return run.Datasets.ReadExamples(run.Job.ProjectId, fileId, param).Select(example => convert(example)
+            ?? throw JobFailures.Fail(code, $"{fileId} holds {example.GetType().Name.Replace("Example", "")} examples; a {run.Job.MethodType} job needs {format} data.", param))
+            .ToList();
     }
 
     private static string ToSnakeCase(string? name) => string.IsNullOrEmpty(name) ? "" :

@@ -1,5 +1,4 @@
 using TorchSharp;
-using TuningService.Domain.Datasets;
 using TuningService.Worker.Engine.Data;
 using TuningService.Worker.Engine.Training;
 
@@ -84,13 +83,9 @@ public sealed class SupervisedMethod : ITrainingMethod
     private static List<TrainingExample> ReadExamples(TrainingRun run, string fileId, string param, ChatTemplate template)
     {
         var code = param == "validation_file" ? JobFailures.InvalidValidationFile : JobFailures.InvalidTrainingFile;
-        return run.Datasets.ReadExamples(run.Job.ProjectId, fileId, param).Select(example => example switch
-        {
-            PromptCompletionExample pc => TrainingExample.FromPromptCompletion(pc.Prompt, pc.Completion),
-            TextExample text => TrainingExample.FromText(text.Text),
-            ChatExample chat => template.Render(chat.Messages.Select(m => new Engine.Data.ChatMessage(m.Role, m.Content, m.Weight ?? 1)).ToList()),
-            _ => throw JobFailures.Fail(code, $"{fileId} holds {example.GetType().Name.Replace("Example", "")} examples, which a {run.Job.MethodType} job cannot train on.", param),
-        }).ToList();
+        return run.Datasets.ReadExamples(run.Job.ProjectId, fileId, param).Select(example => DomainExamples.ToTraining(example, template)
+            ?? throw JobFailures.Fail(code, $"{fileId} holds {example.GetType().Name.Replace("Example", "")} examples, which a {run.Job.MethodType} job cannot train on.", param))
+            .ToList();
     }
 
     private static void SaveCheckpoint(TrainingRun run, Trainer trainer, IReadOnlyDictionary<string, double?> metrics)

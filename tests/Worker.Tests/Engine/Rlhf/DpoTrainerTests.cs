@@ -14,8 +14,8 @@ public sealed class DpoTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         using var loaded = Catalog.Load("tiny-gpt2", seed: 11);
         var tokenizer = loaded.Tokenizer;
-        var (train, _) = PreferenceJson.EncodePairs(PolitePreferences.Pairs(32, seed: 1), tokenizer, 256);
-        var (valid, _) = PreferenceJson.EncodePairs(PolitePreferences.Pairs(16, seed: 2), tokenizer, 256);
+        var (train, _) = PreferenceEncoder.EncodePairs(PolitePreferences.Pairs(32, seed: 1), tokenizer, 256);
+        var (valid, _) = PreferenceEncoder.EncodePairs(PolitePreferences.Pairs(16, seed: 2), tokenizer, 256);
         var hp = new TrainingHyperparameters { NEpochs = 2, BatchSize = 8, LearningRate = 2e-3, Seed = 11 };
         using var trainer = new DpoTrainer(loaded.Model, loaded.Model, train, valid, hp, new DpoSettings { Beta = 0.1 }, tokenizer.PadId);
 
@@ -36,7 +36,7 @@ public sealed class DpoTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
         var hp = new TrainingHyperparameters { NEpochs = 1, BatchSize = 4, LearningRate = 1e-3, Seed = 3 };
         var pairs = PolitePreferences.Pairs(8, seed: 4);
         DpoTrainer Build(LoadedModel m) =>
-            new(m.Model, m.Model, PreferenceJson.EncodePairs(pairs, m.Tokenizer, 256).Kept, [], hp, new DpoSettings { LossType = "ipo" }, m.Tokenizer.PadId);
+            new(m.Model, m.Model, PreferenceEncoder.EncodePairs(pairs, m.Tokenizer, 256).Kept, [], hp, new DpoSettings { LossType = "ipo" }, m.Tokenizer.PadId);
 
         using var straight = Catalog.Load("tiny-gpt2", seed: 3);
         using var straightTrainer = Build(straight);

@@ -16,7 +16,7 @@ public sealed class RewardModelTrainerTests(Xunit.Abstractions.ITestOutputHelper
         using var scope = NewDisposeScope();
         using var loaded = Catalog.Load("tiny-gpt2", seed: 3);
         var model = new RewardModel(loaded.Model);
-        var (pairs, _) = PreferenceJson.EncodePairs(PolitePreferences.Pairs(4, seed: 1), loaded.Tokenizer, 512);
+        var (pairs, _) = PreferenceEncoder.EncodePairs(PolitePreferences.Pairs(4, seed: 1), loaded.Tokenizer, 512);
         using var batch = PairBatch.Collate(pairs, loaded.Tokenizer.PadId, CPU);
 
         var batched = model.Rewards(batch.InputIds, batch.LastIndex);                      // (2B), rows padded to the longest
@@ -34,8 +34,8 @@ public sealed class RewardModelTrainerTests(Xunit.Abstractions.ITestOutputHelper
         manual_seed(5);
         var model = new RewardModel(loaded.Model);
         var tokenizer = loaded.Tokenizer;
-        var (train, _) = PreferenceJson.EncodePairs(PolitePreferences.Pairs(32, seed: 1), tokenizer, 256);
-        var (valid, _) = PreferenceJson.EncodePairs(PolitePreferences.Pairs(24, seed: 2), tokenizer, 256);
+        var (train, _) = PreferenceEncoder.EncodePairs(PolitePreferences.Pairs(32, seed: 1), tokenizer, 256);
+        var (valid, _) = PreferenceEncoder.EncodePairs(PolitePreferences.Pairs(24, seed: 2), tokenizer, 256);
         var hp = new TrainingHyperparameters { NEpochs = 3, BatchSize = 8, LearningRate = 1e-3, Seed = 5 };
         using var trainer = new RewardModelTrainer(model, train, valid, hp, tokenizer.PadId, centerRewardsCoefficient: 0.01);
 

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using TuningService.Worker.Engine.Data;
 using TuningService.Worker.Engine.Tokenization;
 
@@ -17,28 +16,11 @@ public sealed record EncodedPair(int[] Chosen, int[] Rejected, int PromptLength,
 }
 
 /// <summary>
-/// Reads already-validated <c>preference</c> and <c>prompt_only</c> JSONL lines (validation with error codes is
-/// the Domain parser's job). Chat prompts are rendered with the ChatML template up to the assistant header.
+/// Token ids for preference pairs and PPO prompts. (Files are parsed by the Domain's dataset parser; see
+/// <c>RlhfData</c>.)
 /// </summary>
-public static class PreferenceJson
+public static class PreferenceEncoder
 {
-    /// <summary>{"prompt","chosen","rejected"[,"margin"]} or OpenAI's {"input":{"messages"},"preferred_output","non_preferred_output"}.</summary>
-    public static PreferencePair ReadPair(JsonElement line, ChatTemplate template)
-    {
-        double? margin = line.TryGetProperty("margin", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetDouble() : null;
-        if (line.TryGetProperty("input", out var input))
-        {
-            var prompt = template.RenderPrompt(Messages(input.GetProperty("messages")));
-            return new PreferencePair(prompt, AssistantText(line.GetProperty("preferred_output")),
-                AssistantText(line.GetProperty("non_preferred_output")), margin);
-        }
-        return new PreferencePair(Text(line, "prompt"), Text(line, "chosen"), Text(line, "rejected"), margin);
-    }
-
-    /// <summary>{"prompt"} or {"messages"} ending in a user turn, rendered up to the assistant header.</summary>
-    public static string ReadPrompt(JsonElement line, ChatTemplate template)
-        => line.TryGetProperty("messages", out var messages) ? template.RenderPrompt(Messages(messages)) : Text(line, "prompt");
-
     /// <summary>Prompt ids as generation expects them (BOS first when the model uses one), keeping the last <paramref name="maxTokens"/>.</summary>
     public static int[] EncodePrompt(string prompt, TextTokenizer tokenizer, int maxTokens)
     {
@@ -61,14 +43,4 @@ public static class PreferenceJson
         }
         return (kept, dropped);
     }
-
-    private static List<ChatMessage> Messages(JsonElement messages) => messages.EnumerateArray()
-        .Select(m => new ChatMessage(m.GetProperty("role").GetString()!, m.GetProperty("content").GetString() ?? "")).ToList();
-
-    private static string AssistantText(JsonElement output) => output.ValueKind == JsonValueKind.Array
-        ? string.Concat(output.EnumerateArray().Select(m => m.GetProperty("content").GetString()))
-        : output.GetProperty("content").GetString() ?? "";
-
-    private static string Text(JsonElement line, string name)
-        => line.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : throw new FormatException($"The line has no string field '{name}'.");
 }
