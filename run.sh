@@ -106,7 +106,8 @@ supervise_worker() {
   local n=$1 child=""
   trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' TERM
   while :; do
-    (cd src/Worker && exec dotnet "bin/$CONFIG/net10.0/TuningService.Worker.dll" --Worker:Name="$(hostname):worker-$n" >>"$DATA/logs/worker-$n.log" 2>&1) &
+    # Each process keeps the default name (host:pid), so a restarted worker never inherits a dead one's lease.
+    (cd src/Worker && exec dotnet "bin/$CONFIG/net10.0/TuningService.Worker.dll" >>"$DATA/logs/worker-$n.log" 2>&1) &
     child=$!
     wait "$child" && code=0 || code=$?
     printf '[run.sh] worker %s exited (%s); restarting in 2 s\n' "$n" "$code" >>"$DATA/logs/worker-$n.log"
