@@ -17,13 +17,14 @@ public static class TokenizerFiles
     public static TextTokenizer Gpt2()
     {
         var inner = TiktokenTokenizer.CreateForModel("gpt2");
-        var special = new Dictionary<string, int> { ["<|endoftext|>"] = 50256 };
-        return new TextTokenizer(inner, TokenizerKind.EmbeddedGpt2, special, "<|endoftext|>", null, addBos: false, sourceDirectory: null);
+        var special = new Dictionary<string, int> { [Gpt2HuggingFaceFiles.EndOfText] = Gpt2HuggingFaceFiles.EndOfTextId };
+        return new TextTokenizer(inner, TokenizerKind.EmbeddedGpt2, special, Gpt2HuggingFaceFiles.EndOfText, null, addBos: false, sourceDirectory: null);
     }
 
     /// <summary>
-    /// The tokenizer of a Hugging Face model directory, in order of preference: tokenizer.json (byte-level BPE),
-    /// tokenizer.model (SentencePiece), vocab.json + merges.txt, or our marker for the embedded GPT-2 vocabulary.
+    /// The tokenizer of a Hugging Face model directory, in order of preference: our marker for the embedded GPT-2
+    /// vocabulary (saved next to GPT-2's vocab.json + merges.txt, or alone by older versions), tokenizer.json
+    /// (byte-level BPE), tokenizer.model (SentencePiece), vocab.json + merges.txt.
     /// </summary>
     public static TextTokenizer Load(string directory)
     {
@@ -40,19 +41,19 @@ public static class TokenizerFiles
         throw new FileNotFoundException($"No supported tokenizer in {directory} (tokenizer.json with byte-level BPE, tokenizer.model, or vocab.json + merges.txt).");
     }
 
+    /// <summary>
+    /// Writes the tokenizer files next to a saved model: the embedded GPT-2 vocabulary as Hugging Face's vocab.json +
+    /// merges.txt (with our marker kept in tokenizer_config.json), any other tokenizer as copies of its source files.
+    /// </summary>
     public static void Save(TextTokenizer tokenizer, string directory)
     {
         Directory.CreateDirectory(directory);
-        if (tokenizer.SourceDirectory is null)
+        if (tokenizer.Kind == TokenizerKind.EmbeddedGpt2)
         {
-            var config = new JsonObject
-            {
-                [EmbeddedMarker] = "gpt2", ["tokenizer_class"] = "GPT2Tokenizer", ["model_max_length"] = 1024,
-                ["bos_token"] = "<|endoftext|>", ["eos_token"] = "<|endoftext|>", ["unk_token"] = "<|endoftext|>", ["add_bos_token"] = false,
-            };
-            File.WriteAllText(Path.Combine(directory, "tokenizer_config.json"), config.ToJsonString(new() { WriteIndented = true }));
+            Gpt2HuggingFaceFiles.Write(directory, EmbeddedMarker);
             return;
         }
+        if (tokenizer.SourceDirectory is null) throw new InvalidOperationException($"A {tokenizer.Kind} tokenizer has no source directory to copy.");
         foreach (var name in CopiedFiles)
         {
             var source = Path.Combine(tokenizer.SourceDirectory, name);
