@@ -27,6 +27,9 @@ public static class UploadFile
 {
     public const string FineTunePurpose = "fine-tune";
 
+    /// <summary>The largest upload body: the file plus room for multipart headers, boundaries and the purpose field.</summary>
+    public static long MaxBodyBytes(FilesOptions options) => options.MaxFileBytes + 1024 * 1024;
+
     /// <summary>RFC 2046's limit, which <see cref="MultipartReader"/> enforces by throwing.</summary>
     private const int MaxBoundaryLength = 70;
 
@@ -49,7 +52,7 @@ public static class UploadFile
         HttpContext http, TuningDbContext db, CallerContext caller, IOptions<FilesOptions> settings, CancellationToken ct)
     {
         var options = settings.Value;
-        var maxBody = options.MaxFileBytes + 1024 * 1024; // multipart headers, boundaries and the purpose field
+        var maxBody = MaxBodyBytes(options);
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = maxBody;
         if (http.Request.ContentLength > maxBody) return TooLarge(options);
         if (!MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var mediaType)
