@@ -20,7 +20,7 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
         if (status == StatusCodes.Status503ServiceUnavailable)
         {
             context.Response.Headers.RetryAfter = "2";
-            ForgetPooledConnections(context);
+            if (IsConnectionLost(exception)) ForgetPooledConnections(context);
         }
         await ApiErrors.Write(context, status, message, status >= 500 ? "server_error" : ApiErrors.InvalidRequest, code);
         return true;
@@ -79,6 +79,17 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
             }
         }
         return null;
+    }
+
+    /// <summary>
+    /// A connection died or could not be made (the server went away), as opposed to a wait for a pooled connection that
+    /// timed out under load: clearing the pool then would close healthy idle connections and make the overload worse.
+    /// </summary>
+    private static bool IsConnectionLost(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+            if (e is IOException or System.Net.Sockets.SocketException or PostgresException { SqlState: "57P01" or "57P02" or "57P03" }) return true;
+        return false;
     }
 
     public static bool IsDatabaseUnavailable(Exception exception)

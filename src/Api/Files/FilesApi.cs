@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using TuningService.Api.Errors;
 
 namespace TuningService.Api.Files;
@@ -20,8 +22,8 @@ public static class FilesApi
             .Accepts<UploadFile.UploadFileForm>("multipart/form-data")
             .Produces<ErrorResponse>(StatusCodes.Status400BadRequest).Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge)
             .DisableAntiforgery()
-            // The handler enforces Files:MaxFileBytes itself while streaming; the global JSON body limit does not apply.
-            .WithMetadata(new Microsoft.AspNetCore.Mvc.DisableRequestSizeLimitAttribute())
+            // Uploads are far larger than Limits:MaxRequestBodyBytes: the route declares its own limit from Files:MaxFileBytes.
+            .WithMetadata(new RequestSizeLimitAttribute(UploadFile.MaxBodyBytes(v1.ServiceProvider.GetRequiredService<IOptions<FilesOptions>>().Value)))
             .WithFormOptions(bufferBody: false);
         files.MapGet("/", ListFiles.Handle)
             .WithName("ListFiles").WithSummary("List the project's files, newest first.")

@@ -27,6 +27,12 @@ public static class UploadFile
 {
     public const string FineTunePurpose = "fine-tune";
 
+    /// <summary>The largest upload body: the file plus room for multipart headers, boundaries and the purpose field.</summary>
+    public static long MaxBodyBytes(FilesOptions options) => options.MaxFileBytes + 1024 * 1024;
+
+    /// <summary>RFC 2046's limit, which <see cref="MultipartReader"/> enforces by throwing.</summary>
+    private const int MaxBoundaryLength = 70;
+
     /// <summary>The multipart form, for the OpenAPI document only: the handler reads the body as a stream.</summary>
     public sealed class UploadFileForm
     {
@@ -46,7 +52,7 @@ public static class UploadFile
         HttpContext http, TuningDbContext db, CallerContext caller, IOptions<FilesOptions> settings, CancellationToken ct)
     {
         var options = settings.Value;
-        var maxBody = options.MaxFileBytes + 1024 * 1024; // multipart headers, boundaries and the purpose field
+        var maxBody = MaxBodyBytes(options);
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = maxBody;
         if (http.Request.ContentLength > maxBody) return TooLarge(options);
         if (!MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var mediaType)
@@ -54,28 +60,12 @@ public static class UploadFile
             || HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 } boundary)
             return ApiErrors.BadRequest("Upload the dataset as multipart/form-data with the fields 'file' and 'purpose'.", "file", "invalid_request");
 
-        var reader = new MultipartReader(boundary, http.Request.Body);
-        string? purpose = null;
-        Received? received = null;
+        if (boundary.Length > MaxBoundaryLength)
+            return ApiErrors.BadRequest($"The multipart boundary is longer than {MaxBoundaryLength} characters.", "file", "invalid_request");
+
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        while (await reader.ReadNextSectionAsync(ct) is { } section)
-        {
-            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)) continue;
-            var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value;
-            if (name == "purpose")
-            {
-                purpose = (await new StreamReader(section.Body).ReadToEndAsync(ct)).Trim();
-                if (purpose != FineTunePurpose) return UnsupportedPurpose(purpose);
-            }
-            else if (name == "file" && received is null)
-            {
-                var filename = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
-                received = await ReceiveAsync(section.Body, string.IsNullOrWhiteSpace(filename) ? "upload.jsonl" : Path.GetFileName(filename),
-                    db, transaction, caller.ProjectId, options, ct);
-                if (received.TooLarge) return TooLarge(options);
-            }
-            else await section.Body.DrainAsync(ct);
-        }
+        var (purpose, received, formError) = await ReadFormAsync(new MultipartReader(boundary, http.Request.Body), db, transaction, caller, options, ct);
+        if (formError is not null) return formError;
         if (received is null) return ApiErrors.BadRequest("The form has no 'file' part.", "file", "missing_field");
         if (purpose is null) return ApiErrors.BadRequest("The form has no 'purpose' field; use purpose=fine-tune.", "purpose", "missing_field");
 
@@ -104,6 +94,43 @@ public static class UploadFile
     }
 
     private sealed record Received(DatasetFile File, DatasetReport? Report, bool TooLarge);
+
+    /// <summary>
+    /// Reads the form's parts, streaming the file into the transaction. A broken form (truncated body, no closing boundary,
+    /// oversized part headers) is the client's error: 400, and nothing is committed.
+    /// </summary>
+    private static async Task<(string? Purpose, Received? Received, JsonHttpResult<ErrorResponse>? Error)> ReadFormAsync(
+        MultipartReader reader, TuningDbContext db, IDbContextTransaction transaction, CallerContext caller, FilesOptions options, CancellationToken ct)
+    {
+        string? purpose = null;
+        Received? received = null;
+        try
+        {
+            while (await reader.ReadNextSectionAsync(ct) is { } section)
+            {
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)) continue;
+                var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value;
+                if (name == "purpose")
+                {
+                    purpose = (await new StreamReader(section.Body).ReadToEndAsync(ct)).Trim();
+                    if (purpose != FineTunePurpose) return (purpose, received, UnsupportedPurpose(purpose));
+                }
+                else if (name == "file" && received is null)
+                {
+                    var filename = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
+                    received = await ReceiveAsync(section.Body, string.IsNullOrWhiteSpace(filename) ? "upload.jsonl" : Path.GetFileName(filename),
+                        db, transaction, caller.ProjectId, options, ct);
+                    if (received.TooLarge) return (purpose, received, TooLarge(options));
+                }
+                else await section.Body.DrainAsync(ct);
+            }
+            return (purpose, received, null);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException && !ct.IsCancellationRequested)
+        {
+            return (purpose, null, ApiErrors.BadRequest($"The multipart body is malformed or truncated: {e.Message}", "file", "invalid_multipart"));
+        }
+    }
 
     private static async Task<Received> ReceiveAsync(Stream body, string filename, TuningDbContext db, IDbContextTransaction transaction,
         string projectId, FilesOptions options, CancellationToken ct)

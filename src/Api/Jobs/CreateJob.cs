@@ -32,6 +32,8 @@ public static class CreateJob
         IOptions<JobsOptions> options, TimeProvider clock, CancellationToken ct)
     {
         var limits = options.Value;
+        if (!request.HasJsonContentType())
+            return ApiErrors.Error(StatusCodes.Status415UnsupportedMediaType, "Send the job as JSON with Content-Type: application/json.", "unsupported_media_type");
         var body = await ReadBodyAsync(request, limits.MaxRequestBytes, ct);
         if (body is null) return ApiErrors.Error(413, $"The request body exceeds {limits.MaxRequestBytes} bytes.", "request_too_large");
 

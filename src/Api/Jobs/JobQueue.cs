@@ -14,12 +14,20 @@ namespace TuningService.Api.Jobs;
 public sealed class JobQueue(IBackgroundJobClient hangfire, TuningDbContext db, ILogger<JobQueue> logger)
 {
     /// <summary>
+    /// Hangfire's client is synchronous: each enqueue blocks a thread-pool thread for several round trips. Unbounded, a
+    /// burst of creates blocks every pool thread, the other requests' async database work stalls while holding pooled
+    /// connections, and the pool runs dry (503s). Enqueues beyond this many wait asynchronously, holding nothing.
+    /// </summary>
+    private static readonly SemaphoreSlim HangfireWrites = new(Math.Max(2, Environment.ProcessorCount));
+
+    /// <summary>
     /// Enqueues <paramref name="jobId"/> if its HangfireJobId is still <paramref name="expectedHangfireId"/>. Returns the new
     /// Hangfire id, or null when another caller got there first or Hangfire is unreachable (then <see cref="QueuedJobsReconciler"/> retries).
     /// </summary>
     public async Task<string?> EnqueueAsync(string jobId, string? expectedHangfireId, CancellationToken ct)
     {
         string hangfireId;
+        await HangfireWrites.WaitAsync(ct);
         try
         {
             hangfireId = hangfire.Create(
@@ -30,6 +38,10 @@ public sealed class JobQueue(IBackgroundJobClient hangfire, TuningDbContext db, 
         {
             logger.LogWarning(ex, "Could not enqueue job {JobId}; the reconciler will retry", jobId);
             return null;
+        }
+        finally
+        {
+            HangfireWrites.Release();
         }
 
         var won = await db.Jobs

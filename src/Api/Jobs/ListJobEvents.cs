@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using TuningService.Api.Auth;
@@ -19,7 +20,7 @@ public static class ListJobEvents
         var events = db.JobEvents.AsNoTracking().Where(e => e.JobId == id);
         if (after is not null)
         {
-            if (!after.StartsWith("ftevent-", StringComparison.Ordinal) || !long.TryParse(after["ftevent-".Length..], out var afterId))
+            if (!after.StartsWith("ftevent-", StringComparison.Ordinal) || !long.TryParse(after["ftevent-".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var afterId))
                 return ApiErrors.BadRequest($"'{after}' is not an event id (ftevent-N).", "after", "invalid_cursor");
             events = events.Where(e => e.Id < afterId);
         }

@@ -25,7 +25,12 @@ public static class Extensions
 
         var connectionString = configuration.GetConnectionString("Tuning")
             ?? throw new InvalidOperationException("ConnectionStrings:Tuning is not set.");
-        services.AddDbContextFactory<TuningDbContext>(o => o.UseNpgsql(connectionString));
+        // A PostgreSQL restart or failover must not fail a training job: every write and read of the runtime (events,
+        // progress, stop polls, checkpoints, status changes) is retried on transient errors for about half a minute
+        // (exponential back-off capped at 5 s). Training keeps its place meanwhile; an outage longer than that fails
+        // the write, and the lease and the stale-job sweeper take over from the newest checkpoint.
+        services.AddDbContextFactory<TuningDbContext>(o => o.UseNpgsql(connectionString,
+            npgsql => npgsql.EnableRetryOnFailure(maxRetryCount: 8, maxRetryDelay: TimeSpan.FromSeconds(5), errorCodesToAdd: null)));
 
         // SIGTERM: Hangfire cancels the running job's token; the runner checkpoints and requeues within this window.
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));

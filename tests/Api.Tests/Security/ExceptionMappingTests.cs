@@ -24,6 +24,7 @@ public sealed class ExceptionMappingTests
         { "malformed JSON", new JsonException("bad", "$.name", 0, 9), 400, "invalid_json" },
         { "server down", new NpgsqlException("Failed to connect", new SocketException((int)SocketError.ConnectionRefused)), 503, "service_unavailable" },
         { "server shutting down", new PostgresException("terminating connection", "FATAL", "FATAL", "57P01"), 503, "service_unavailable" },
+        { "connection pool exhausted under load", new NpgsqlException("The connection pool has been exhausted", new TimeoutException()), 503, "service_unavailable" },
         { "a bug", new InvalidOperationException("bug"), 500, "server_error" },
     };
 
