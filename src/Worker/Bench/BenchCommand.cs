@@ -29,6 +29,7 @@ public static class BenchCommand
         {
             NEpochs = 1, BatchSize = batch, MaxSeqLength = seq, LearningRate = 1e-4, Seed = 1, LogInterval = 1,
             Lora = options.ContainsKey("lora") ? new LoraSettings { Rank = Int("lora", 8) } : null,
+            GroupByLength = !options.ContainsKey("no-length-grouping"),
         };
         if (options.ContainsKey("plain"))
         {

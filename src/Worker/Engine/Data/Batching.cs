@@ -52,7 +52,7 @@ public static class LengthGroupedBatches
 {
     private const int WindowBatches = 64;
 
-    public static List<int[]> ForEpoch(IReadOnlyList<EncodedExample> data, int batchSize, long seed, int epoch)
+    public static List<int[]> ForEpoch(IReadOnlyList<EncodedExample> data, int batchSize, long seed, int epoch, bool groupByLength = true)
     {
         var rng = new SplitMix64((ulong)seed * 1_000_003UL + (ulong)epoch);
         var order = Enumerable.Range(0, data.Count).ToArray();
@@ -60,7 +60,7 @@ public static class LengthGroupedBatches
         var batches = new List<int[]>();
         foreach (var window in order.Chunk(batchSize * WindowBatches))
         {
-            var sorted = window.OrderByDescending(i => data[i].Length).ThenBy(i => i).ToArray();
+            var sorted = groupByLength ? window.OrderByDescending(i => data[i].Length).ThenBy(i => i).ToArray() : window;
             batches.AddRange(sorted.Chunk(batchSize));
         }
         var batchOrder = batches.ToArray();

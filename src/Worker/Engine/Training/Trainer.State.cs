@@ -70,7 +70,7 @@ public sealed partial class Trainer
         trainer.Step = state.Step;
         trainer.Epoch = state.Epoch;
         trainer.microBatchInEpoch = state.MicroBatchInEpoch;
-        trainer.epochBatches = LengthGroupedBatches.ForEpoch(trainer.train, state.Hyperparameters.BatchSize, state.Hyperparameters.Seed, state.Epoch);
+        trainer.epochBatches = LengthGroupedBatches.ForEpoch(trainer.train, state.Hyperparameters.BatchSize, state.Hyperparameters.Seed, state.Epoch, state.Hyperparameters.GroupByLength);
         trainer.trainedTokens = state.TrainedTokens;
         trainer.trainedLabelTokens = state.TrainedLabelTokens;
         var rng = empty(Convert.FromBase64String(state.TorchRngState).LongLength, ScalarType.Byte);

@@ -53,7 +53,7 @@ public sealed partial class Trainer : IDisposable
         int microBatches = LengthGroupedBatches.CountPerEpoch(train.Count, Hyperparameters.BatchSize);
         StepsPerEpoch = (microBatches + Hyperparameters.GradientAccumulationSteps - 1) / Hyperparameters.GradientAccumulationSteps;
         TotalSteps = StepsPerEpoch * Hyperparameters.NEpochs;
-        epochBatches = LengthGroupedBatches.ForEpoch(train, Hyperparameters.BatchSize, Hyperparameters.Seed, 0);
+        epochBatches = LengthGroupedBatches.ForEpoch(train, Hyperparameters.BatchSize, Hyperparameters.Seed, 0, Hyperparameters.GroupByLength);
     }
 
     public TrainingHyperparameters Hyperparameters { get; }
@@ -183,7 +183,7 @@ public sealed partial class Trainer : IDisposable
         {
             Epoch++;
             microBatchInEpoch = 0;
-            epochBatches = LengthGroupedBatches.ForEpoch(train, Hyperparameters.BatchSize, Hyperparameters.Seed, Epoch);
+            epochBatches = LengthGroupedBatches.ForEpoch(train, Hyperparameters.BatchSize, Hyperparameters.Seed, Epoch, Hyperparameters.GroupByLength);
         }
         return result;
     }

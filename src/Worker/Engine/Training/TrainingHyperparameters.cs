@@ -53,6 +53,8 @@ public sealed record TrainingHyperparameters
     public int ExactMatchMaxLabelTokens { get; init; } = 16;
     /// <summary>At most this many validation examples are generated for exact match (generation is slow).</summary>
     public int ExactMatchMaxExamples { get; init; } = 128;
+    /// <summary>Batch examples of similar length (little padding). Off = plain shuffled batches padded to their longest example (a benchmark baseline).</summary>
+    public bool GroupByLength { get; init; } = true;
     public double AdamBeta1 { get; init; } = 0.9;
     public double AdamBeta2 { get; init; } = 0.999;
     public double AdamEpsilon { get; init; } = 1e-8;
