@@ -17,14 +17,14 @@ public sealed class DpoMethod : ITrainingMethod
     public MethodResult Run(TrainingRun run)
     {
         var job = run.Job;
-        var spec = new SpecReader(job);
+        var spec = JobSpecs.HyperparametersOf<Domain.Jobs.Specs.DpoHyperparameters>(job);
         var hp = HyperparameterMapping.FromSpec(spec, job.Seed, run.MetricsInterval);
         var defaults = new DpoSettings();
         var settings = RlhfData.Validated(run, () => Validate(new DpoSettings
         {
-            Beta = spec.Number("beta") ?? defaults.Beta,
-            LabelSmoothing = spec.Number("label_smoothing") ?? defaults.LabelSmoothing,
-            LossType = spec.Text("loss_type") ?? defaults.LossType,
+            Beta = spec.Beta ?? defaults.Beta,
+            LabelSmoothing = spec.LabelSmoothing ?? defaults.LabelSmoothing,
+            LossType = spec.LossType ?? defaults.LossType,
         }));
 
         using var loaded = run.Models.Load(job.ProjectId, job.Model, job.Seed);

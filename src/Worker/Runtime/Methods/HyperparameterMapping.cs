@@ -1,4 +1,5 @@
 using TuningService.Worker.Engine.Training;
+using Spec = TuningService.Domain.Jobs.Specs;
 
 namespace TuningService.Worker.Runtime.Methods;
 
@@ -8,26 +9,27 @@ public static class HyperparameterMapping
     /// <summary>OpenAI-style multiplier base: learning_rate = multiplier × this when only the multiplier is given.</summary>
     public const double BaseLearningRate = 1e-4;
 
-    public static TrainingHyperparameters FromSpec(SpecReader spec, long seed, int metricsInterval)
+    /// <summary>The engine's record from the stored spec's; a field the spec leaves out keeps the engine's default.</summary>
+    public static TrainingHyperparameters FromSpec(Spec.TrainingHyperparameters spec, long seed, int metricsInterval)
     {
         var defaults = new TrainingHyperparameters();
         return new TrainingHyperparameters
         {
-            NEpochs = spec.Integer("n_epochs") ?? defaults.NEpochs,
-            BatchSize = spec.Integer("batch_size") ?? defaults.BatchSize,
-            LearningRate = spec.Number("learning_rate") ?? spec.Number("learning_rate_multiplier") * BaseLearningRate ?? defaults.LearningRate,
-            LrScheduler = spec.Text("lr_scheduler") ?? defaults.LrScheduler,
-            WarmupRatio = spec.Number("warmup_ratio") ?? defaults.WarmupRatio,
-            WeightDecay = spec.Number("weight_decay") ?? defaults.WeightDecay,
-            MaxGradNorm = spec.Number("max_grad_norm") ?? defaults.MaxGradNorm,
-            GradientAccumulationSteps = spec.Integer("gradient_accumulation_steps") ?? defaults.GradientAccumulationSteps,
-            MaxSeqLength = spec.Integer("max_seq_length") ?? defaults.MaxSeqLength,
-            EvalInterval = spec.Integer("eval_interval") ?? defaults.EvalInterval,
-            CheckpointInterval = spec.Integer("checkpoint_interval") ?? defaults.CheckpointInterval,
-            TrainOnInputs = spec.Flag("train_on_inputs") ?? false,
+            NEpochs = spec.NEpochs ?? defaults.NEpochs,
+            BatchSize = spec.BatchSize ?? defaults.BatchSize,
+            LearningRate = spec.LearningRate ?? spec.LearningRateMultiplier * BaseLearningRate ?? defaults.LearningRate,
+            LrScheduler = spec.LrScheduler ?? defaults.LrScheduler,
+            WarmupRatio = spec.WarmupRatio ?? defaults.WarmupRatio,
+            WeightDecay = spec.WeightDecay ?? defaults.WeightDecay,
+            MaxGradNorm = spec.MaxGradNorm ?? defaults.MaxGradNorm,
+            GradientAccumulationSteps = spec.GradientAccumulationSteps ?? defaults.GradientAccumulationSteps,
+            MaxSeqLength = spec.MaxSeqLength ?? defaults.MaxSeqLength,
+            EvalInterval = spec.EvalInterval ?? defaults.EvalInterval,
+            CheckpointInterval = spec.CheckpointInterval ?? defaults.CheckpointInterval,
+            TrainOnInputs = (spec as Spec.SupervisedHyperparameters)?.TrainOnInputs ?? false,
             LogInterval = Math.Max(1, metricsInterval),
             Seed = seed,
-            Lora = Lora(spec),
+            Lora = Lora(spec.Lora),
         };
     }
 
@@ -39,20 +41,16 @@ public static class HyperparameterMapping
         return hyperparameters with { MaxSeqLength = contextLength };
     }
 
-    private static LoraSettings? Lora(SpecReader spec)
+    private static LoraSettings? Lora(Spec.LoraSpec? lora)
     {
-        if (spec.Object("lora") is not { } lora) return null;
+        if (lora is null) return null;
         var defaults = new LoraSettings();
-        double? Number(string name) => lora.TryGetProperty(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.Number ? v.GetDouble() : null;
-        var targets = lora.TryGetProperty("target_modules", out var t) && t.ValueKind == System.Text.Json.JsonValueKind.Array
-            ? t.EnumerateArray().Select(e => e.GetString() ?? "").Where(s => s.Length > 0).ToList()
-            : [];
         return new LoraSettings
         {
-            Rank = (int)(Number("r") ?? defaults.Rank),
-            Alpha = Number("alpha") ?? defaults.Alpha,
-            Dropout = Number("dropout") ?? defaults.Dropout,
-            TargetModules = targets,
+            Rank = lora.R ?? defaults.Rank,
+            Alpha = lora.Alpha ?? defaults.Alpha,
+            Dropout = lora.Dropout ?? defaults.Dropout,
+            TargetModules = lora.TargetModules ?? [],
         };
     }
 }

@@ -19,10 +19,10 @@ public sealed class PpoMethod : ITrainingMethod
     public MethodResult Run(TrainingRun run)
     {
         var job = run.Job;
-        var spec = new SpecReader(job);
+        var spec = JobSpecs.HyperparametersOf<Domain.Jobs.Specs.PpoHyperparameters>(job);
         var hp = HyperparameterMapping.FromSpec(spec, job.Seed, run.MetricsInterval);
         var settings = RlhfData.Validated(run, () => Settings(spec, hp.BatchSize).Validate());
-        var rewardDirectory = RewardModelDirectory(run, spec.Text("reward_model"));
+        var rewardDirectory = RewardModelDirectory(run, spec.RewardModel);
 
         using var loaded = run.Models.Load(job.ProjectId, job.Model, job.Seed);
         using var reward = RewardModel.Load(rewardDirectory);
@@ -41,7 +41,7 @@ public sealed class PpoMethod : ITrainingMethod
         }
         foreach (var module in new nn.Module[] { loaded.Model, reference, reward, valueModel }) module.to(run.Device);
         reward.eval();
-        run.Reporter.Info($"Policy {job.Model} and reward model {spec.Text("reward_model")} loaded on {run.Device.type}; " +
+        run.Reporter.Info($"Policy {job.Model} and reward model {spec.RewardModel} loaded on {run.Device.type}; " +
             "the reference is a frozen copy of the policy, the value model starts from the reward model.");
 
         var template = new ChatTemplate(loaded.Tokenizer);
@@ -78,26 +78,26 @@ public sealed class PpoMethod : ITrainingMethod
         return run.Artifacts.FullPath(record.ArtifactPath);
     }
 
-    private static PpoSettings Settings(SpecReader spec, int batchSize)
+    private static PpoSettings Settings(Domain.Jobs.Specs.PpoHyperparameters spec, int batchSize)
     {
         var d = new PpoSettings();
         return new PpoSettings
         {
-            KlCoef = spec.Number("kl_coef") ?? d.KlCoef,
-            KlEstimator = spec.Text("kl_estimator") ?? d.KlEstimator,
-            ClipRange = spec.Number("cliprange") ?? d.ClipRange,
-            ClipRangeValue = spec.Number("cliprange_value") ?? d.ClipRangeValue,
-            VfCoef = spec.Number("vf_coef") ?? d.VfCoef,
-            Gamma = spec.Number("gamma") ?? d.Gamma,
-            Lam = spec.Number("lam") ?? d.Lam,
-            PpoEpochs = spec.Integer("ppo_epochs") ?? d.PpoEpochs,
-            NumMiniBatches = spec.Integer("num_mini_batches") ?? d.NumMiniBatches,
-            ResponseLength = spec.Integer("response_length") ?? d.ResponseLength,
-            Temperature = spec.Number("temperature") ?? d.Temperature,
-            RolloutBatchSize = spec.Integer("rollout_batch_size") ?? batchSize,
-            TotalEpisodes = spec.Integer("total_episodes"),
-            MissingEosPenalty = spec.Number("missing_eos_penalty"),
-            WhitenRewards = spec.Flag("whiten_rewards") ?? d.WhitenRewards,
+            KlCoef = spec.KlCoef ?? d.KlCoef,
+            KlEstimator = spec.KlEstimator ?? d.KlEstimator,
+            ClipRange = spec.Cliprange ?? d.ClipRange,
+            ClipRangeValue = spec.CliprangeValue ?? d.ClipRangeValue,
+            VfCoef = spec.VfCoef ?? d.VfCoef,
+            Gamma = spec.Gamma ?? d.Gamma,
+            Lam = spec.Lam ?? d.Lam,
+            PpoEpochs = spec.PpoEpochs ?? d.PpoEpochs,
+            NumMiniBatches = spec.NumMiniBatches ?? d.NumMiniBatches,
+            ResponseLength = spec.ResponseLength ?? d.ResponseLength,
+            Temperature = spec.Temperature ?? d.Temperature,
+            RolloutBatchSize = spec.RolloutBatchSize ?? batchSize,
+            TotalEpisodes = (int?)spec.TotalEpisodes,
+            MissingEosPenalty = spec.MissingEosPenalty,
+            WhitenRewards = spec.WhitenRewards ?? d.WhitenRewards,
         };
     }
 }

@@ -18,10 +18,10 @@ public sealed class RewardModelMethod : ITrainingMethod
     public MethodResult Run(TrainingRun run)
     {
         var job = run.Job;
-        var spec = new SpecReader(job);
+        var spec = JobSpecs.HyperparametersOf<Domain.Jobs.Specs.RewardModelHyperparameters>(job);
         var hp = HyperparameterMapping.FromSpec(spec, job.Seed, run.MetricsInterval);
-        var centerCoefficient = spec.Number("center_rewards_coefficient") ?? 0;
-        var margin = spec.Number("margin") ?? 0;
+        var centerCoefficient = spec.CenterRewardsCoefficient ?? 0;
+        var margin = spec.Margin ?? 0;
 
         using var loaded = run.Models.Load(job.ProjectId, job.Model, job.Seed);
         manual_seed(job.Seed);

@@ -18,7 +18,7 @@ public sealed class SupervisedMethod : ITrainingMethod
         using var loaded = run.Models.Load(job.ProjectId, job.Model, job.Seed);
         loaded.Model.to(run.Device);
         run.Reporter.Info($"Model {job.Model} loaded ({loaded.Model.Config.ParameterCount():N0} parameters, {loaded.Model.Config.Architecture}) on {run.Device.type}.");
-        var hyperparameters = HyperparameterMapping.FromSpec(new SpecReader(job), job.Seed, run.MetricsInterval)
+        var hyperparameters = HyperparameterMapping.FromSpec(JobSpecs.HyperparametersOf<Domain.Jobs.Specs.TrainingHyperparameters>(job), job.Seed, run.MetricsInterval)
             .FitContext(loaded.Model.Config.MaxPositionEmbeddings, run.Reporter);
 
         var template = new ChatTemplate(loaded.Tokenizer);
