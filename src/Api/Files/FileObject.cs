@@ -70,8 +70,5 @@ public sealed record FileValidation(IReadOnlyList<DatasetIssue> Errors, long Err
     }
 }
 
-/// <summary>OpenAI's list envelope.</summary>
-public sealed record FileList(string Object, IReadOnlyList<FileObject> Data, string? FirstId, string? LastId, bool HasMore);
-
 /// <summary>OpenAI's delete acknowledgement.</summary>
 public sealed record FileDeleted(string Id, string Object, bool Deleted);

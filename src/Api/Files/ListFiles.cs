@@ -1,3 +1,4 @@
+using TuningService.Api.Infrastructure;
 using FluentValidation;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -35,7 +36,7 @@ public static class ListFiles
     /// <summary>List files.</summary>
     /// <response code="200">An OpenAI list of file objects.</response>
     /// <response code="400">An out-of-range <c>limit</c>, an unknown <c>order</c> or an unknown <c>after</c> id.</response>
-    public static async Task<Results<Ok<FileList>, JsonHttpResult<ErrorResponse>>> Handle(
+    public static async Task<Results<Ok<ListResponse<FileObject>>, JsonHttpResult<ErrorResponse>>> Handle(
         [AsParameters] Query query, IValidator<Query> validator, TuningDbContext db, CallerContext caller, CancellationToken ct)
     {
         var check = await validator.ValidateAsync(query, ct);
@@ -57,7 +58,6 @@ public static class ListFiles
         files = ascending ? files.OrderBy(f => f.CreatedAt).ThenBy(f => f.Id) : files.OrderByDescending(f => f.CreatedAt).ThenByDescending(f => f.Id);
         var limit = query.Limit ?? MaxLimit;
         var page = await files.Take(limit + 1).ToListAsync(ct);
-        var data = page.Take(limit).Select(FileObject.From).ToList();
-        return TypedResults.Ok(new FileList("list", data, data.FirstOrDefault()?.Id, data.LastOrDefault()?.Id, page.Count > limit));
+        return TypedResults.Ok(ListResponse<FileObject>.Page(page, limit, FileObject.From, f => f.Id));
     }
 }

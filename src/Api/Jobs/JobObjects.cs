@@ -5,14 +5,6 @@ using TuningService.Domain.Jobs.Specs;
 
 namespace TuningService.Api.Jobs;
 
-/// <summary>OpenAI's list shape, plus first_id/last_id.</summary>
-public sealed record ListResponse<T>(IReadOnlyList<T> Data, bool HasMore)
-{
-    public string Object => "list";
-    public string? FirstId { get; init; }
-    public string? LastId { get; init; }
-}
-
 /// <summary>OpenAI's fine-tuning job object plus the additive <c>progress</c> and <c>metrics</c>.</summary>
 public sealed record JobObject
 {

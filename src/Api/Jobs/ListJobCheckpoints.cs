@@ -1,3 +1,4 @@
+using TuningService.Api.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using TuningService.Api.Auth;
@@ -24,6 +25,6 @@ public static class ListJobCheckpoints
             checkpoints = checkpoints.Where(c => c.Step < anchor);
         }
         var page = await checkpoints.OrderByDescending(c => c.Step).Take(take + 1).ToListAsync(ct);
-        return TypedResults.Ok(Paging.Page(page, take, JobCheckpointObject.From, c => c.Id));
+        return TypedResults.Ok(ListResponse<JobCheckpointObject>.Page(page, take, JobCheckpointObject.From, c => c.Id));
     }
 }

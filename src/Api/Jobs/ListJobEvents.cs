@@ -1,3 +1,4 @@
+using TuningService.Api.Infrastructure;
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -25,6 +26,6 @@ public static class ListJobEvents
             events = events.Where(e => e.Id < afterId);
         }
         var page = await events.OrderByDescending(e => e.Id).Take(take + 1).ToListAsync(ct);
-        return TypedResults.Ok(Paging.Page(page, take, JobEventObject.From, e => e.Id));
+        return TypedResults.Ok(ListResponse<JobEventObject>.Page(page, take, JobEventObject.From, e => e.Id));
     }
 }

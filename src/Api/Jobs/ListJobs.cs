@@ -1,3 +1,4 @@
+using TuningService.Api.Infrastructure;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -37,7 +38,7 @@ public static class ListJobs
         }
 
         var page = await jobs.OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id).Take(take + 1).ToListAsync(ct);
-        return TypedResults.Ok(Paging.Page(page, take, JobObject.From, j => j.Id));
+        return TypedResults.Ok(ListResponse<JobObject>.Page(page, take, JobObject.From, j => j.Id));
     }
 }
 
@@ -47,15 +48,4 @@ internal static class Paging
 
     public static JsonHttpResult<ErrorResponse>? CheckLimit(int? limit) =>
         limit is < 1 or > MaxLimit ? ApiErrors.BadRequest($"limit must be between 1 and {MaxLimit}.", "limit") : null;
-
-    /// <summary>Turns limit + 1 fetched rows into a page: has_more says whether the extra row existed.</summary>
-    public static ListResponse<TOut> Page<TIn, TOut>(IReadOnlyList<TIn> rows, int limit, Func<TIn, TOut> map, Func<TOut, string> id)
-    {
-        var data = rows.Take(limit).Select(map).ToList();
-        return new ListResponse<TOut>(data, rows.Count > limit)
-        {
-            FirstId = data.Count > 0 ? id(data[0]) : null,
-            LastId = data.Count > 0 ? id(data[^1]) : null,
-        };
-    }
 }

@@ -1,3 +1,4 @@
+using TuningService.Api.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -9,7 +10,7 @@ namespace TuningService.Api.Organization;
 public static class ListProjectApiKeys
 {
     /// <summary>Live keys only (a revoked key is deleted as far as the API is concerned), oldest first, secrets redacted.</summary>
-    public static async Task<Results<Ok<OrganizationList<ApiKeyObject>>, JsonHttpResult<ErrorResponse>>> Handle(
+    public static async Task<Results<Ok<ListResponse<ApiKeyObject>>, JsonHttpResult<ErrorResponse>>> Handle(
         [FromRoute(Name = "project_id")] string projectId, TuningDbContext db, string? after, int? limit, CancellationToken ct)
     {
         if (!OrganizationPaging.IsWellFormedId(projectId) || !await db.Projects.AnyAsync(p => p.Id == projectId, ct))
@@ -28,7 +29,6 @@ public static class ListProjectApiKeys
         }
 
         var page = await query.OrderBy(k => k.CreatedAt).ThenBy(k => k.Id).Take(take + 1).ToListAsync(ct);
-        var data = page.Take(take).Select(ApiKeyObject.From).ToList();
-        return TypedResults.Ok(OrganizationList<ApiKeyObject>.Of(data, page.Count > take, k => k.Id));
+        return TypedResults.Ok(ListResponse<ApiKeyObject>.Page(page, take, ApiKeyObject.From, k => k.Id));
     }
 }

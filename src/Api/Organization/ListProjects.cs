@@ -1,3 +1,4 @@
+using TuningService.Api.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using TuningService.Api.Errors;
@@ -8,7 +9,7 @@ namespace TuningService.Api.Organization;
 public static class ListProjects
 {
     /// <summary>Oldest first, like OpenAI's project list; <c>after</c> is the last id of the previous page.</summary>
-    public static async Task<Results<Ok<OrganizationList<ProjectObject>>, JsonHttpResult<ErrorResponse>>> Handle(
+    public static async Task<Results<Ok<ListResponse<ProjectObject>>, JsonHttpResult<ErrorResponse>>> Handle(
         TuningDbContext db, string? after, int? limit, CancellationToken ct)
     {
         if (OrganizationPaging.CheckLimit(limit) is { } badLimit) return badLimit;
@@ -25,7 +26,6 @@ public static class ListProjects
         }
 
         var page = await query.OrderBy(p => p.CreatedAt).ThenBy(p => p.Id).Take(take + 1).ToListAsync(ct);
-        var data = page.Take(take).Select(ProjectObject.From).ToList();
-        return TypedResults.Ok(OrganizationList<ProjectObject>.Of(data, page.Count > take, p => p.Id));
+        return TypedResults.Ok(ListResponse<ProjectObject>.Page(page, take, ProjectObject.From, p => p.Id));
     }
 }

@@ -28,9 +28,3 @@ public sealed record CreatedApiKeyObject(string Object, string Id, string Name, 
 
 public sealed record ApiKeyDeleted(string Object, string Id, bool Deleted);
 
-/// <summary>OpenAI's list shape with <c>after</c>/<c>limit</c> cursors.</summary>
-public sealed record OrganizationList<T>(string Object, IReadOnlyList<T> Data, string? FirstId, string? LastId, bool HasMore)
-{
-    public static OrganizationList<T> Of(IReadOnlyList<T> page, bool hasMore, Func<T, string> id) =>
-        new("list", page, page.Count > 0 ? id(page[0]) : null, page.Count > 0 ? id(page[^1]) : null, hasMore);
-}

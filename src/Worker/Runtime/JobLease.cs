@@ -72,16 +72,22 @@ public sealed class JobLease(IDbContextFactory<TuningDbContext> dbFactory, strin
     /// Applies a transition to the freshly read job and saves it with its concurrency token, re-reading and
     /// re-applying when another writer got there first. The transition returns the event to append, or null for no change.
     /// </summary>
-    public async Task ChangeAsync(Func<TrainingJob, JobEvent?> transition, CancellationToken ct = default, IEnumerable<JobEvent>? alsoAppend = null)
+    public Task ChangeAsync(Func<TrainingJob, JobEvent?> transition, CancellationToken ct = default) =>
+        ChangeAsync((_, job) => Task.FromResult(transition(job)), ct);
+
+    /// <summary>
+    /// The same, for a transition that also writes rows of its own through the context it is given: they are saved
+    /// with the job's change, in one transaction, and rebuilt from scratch on a retry.
+    /// </summary>
+    public async Task ChangeAsync(Func<TuningDbContext, TrainingJob, Task<JobEvent?>> transition, CancellationToken ct = default)
     {
         for (var attempt = 1; ; attempt++)
         {
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var job = await db.Jobs.SingleAsync(j => j.Id == JobId, ct);
-            var change = transition(job);
+            var change = await transition(db, job);
             if (change is null) return;
             db.JobEvents.Add(change);
-            if (alsoAppend is not null) db.JobEvents.AddRange(alsoAppend);
             try
             {
                 await db.SaveChangesAsync(ct);

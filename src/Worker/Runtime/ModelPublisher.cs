@@ -15,7 +15,7 @@ namespace TuningService.Worker.Runtime;
 /// CSV stored as a result file (like OpenAI's <c>step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy</c>),
 /// and the job moved to succeeded.
 /// </summary>
-public sealed class ModelPublisher(IDbContextFactory<TuningDbContext> dbFactory)
+public sealed class ModelPublisher
 {
     public const string ResultsPurpose = "fine-tune-results";
 
@@ -27,45 +27,29 @@ public sealed class ModelPublisher(IDbContextFactory<TuningDbContext> dbFactory)
         return string.IsNullOrEmpty(job.Suffix) ? $"ft:{root}:{job.Id}" : $"ft:{root}:{job.Suffix}:{job.Id}";
     }
 
-    public async Task PublishAsync(TrainingJob job, JobLease lease, MethodResult result)
+    public Task PublishAsync(JobLease lease, MethodResult result) => lease.ChangeAsync(async (db, job) =>
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            await using var db = await dbFactory.CreateDbContextAsync();
-            var current = await db.Jobs.SingleAsync(j => j.Id == job.Id);
-            if (current.Status != JobStatus.Running || current.LeaseOwner != lease.Worker) return;
-            var name = ModelName(current, id => db.Models.AsNoTracking().SingleOrDefault(m => m.Id == id && m.ProjectId == current.ProjectId));
-            var rootBase = name.Split(':')[1];
-            var existing = await db.Models.SingleOrDefaultAsync(m => m.Id == name);
-            if (existing is null)
-                db.Models.Add(new ModelRecord
-                {
-                    Id = name,
-                    ProjectId = current.ProjectId,
-                    Kind = result.ModelKind,
-                    BaseModel = rootBase,
-                    JobId = current.Id,
-                    ArtifactPath = result.ModelPath!,
-                    Architecture = result.Architecture,
-                });
+        if (job.Status != JobStatus.Running || job.LeaseOwner != lease.Worker) return null;
+        var name = ModelName(job, id => db.Models.AsNoTracking().SingleOrDefault(m => m.Id == id && m.ProjectId == job.ProjectId));
+        if (!await db.Models.AnyAsync(m => m.Id == name))
+            db.Models.Add(new ModelRecord
+            {
+                Id = name,
+                ProjectId = job.ProjectId,
+                Kind = result.ModelKind,
+                BaseModel = name.Split(':')[1],
+                JobId = job.Id,
+                ArtifactPath = result.ModelPath!,
+                Architecture = result.Architecture,
+            });
 
-            var csv = await MetricsCsvAsync(db, current.Id);
-            var file = ResultFile(current, csv);
-            db.Files.Add(file);
-            db.FileChunks.Add(new FileChunk { FileId = file.Id, Index = 0, Data = csv });
-            db.JobEvents.Add(current.RecordEvent(DateTimeOffset.UtcNow, $"New fine-tuned model created: {name}"));
-            db.JobEvents.Add(current.Succeed(DateTimeOffset.UtcNow, name, result.TrainedTokens, [file.Id]));
-            try
-            {
-                await db.SaveChangesAsync();
-                return;
-            }
-            catch (DbUpdateConcurrencyException) when (attempt < 10)
-            {
-                await Task.Delay(20 * attempt);
-            }
-        }
-    }
+        var csv = await MetricsCsvAsync(db, job.Id);
+        var file = ResultFile(job, csv);
+        db.Files.Add(file);
+        db.FileChunks.Add(new FileChunk { FileId = file.Id, Index = 0, Data = csv });
+        db.JobEvents.Add(job.RecordEvent(DateTimeOffset.UtcNow, $"New fine-tuned model created: {name}"));
+        return job.Succeed(DateTimeOffset.UtcNow, name, result.TrainedTokens, [file.Id]);
+    });
 
     private static async Task<byte[]> MetricsCsvAsync(TuningDbContext db, string jobId)
     {

@@ -85,13 +85,13 @@ public sealed class TrainingJobRunner(
         reporter.Info($"Worker {_options.Name} is training on {DescribeDevice(device)} (attempt {job.Attempts}).",
             new { worker = _options.Name, device = device.type.ToString().ToLowerInvariant(), attempt = job.Attempts });
 
-        var resume = new CheckpointRegistry(dbFactory, artifacts, _options.KeepCheckpoints)
-            .NewestAsync(job.Id, Engine.Training.Trainer.IsCheckpoint, CancellationToken.None).GetAwaiter().GetResult();
+        var checkpoints = new CheckpointRegistry(dbFactory, artifacts, _options.KeepCheckpoints);
+        var resume = checkpoints.NewestAsync(job.Id, Engine.Training.Trainer.IsCheckpoint, CancellationToken.None).GetAwaiter().GetResult();
         var run = new TrainingRun
         {
             Job = job,
             Reporter = reporter,
-            Checkpoints = new CheckpointRegistry(dbFactory, artifacts, _options.KeepCheckpoints),
+            Checkpoints = checkpoints,
             Artifacts = artifacts,
             Models = models,
             Datasets = datasets,
@@ -112,7 +112,7 @@ public sealed class TrainingJobRunner(
         switch (result.Stopped)
         {
             case StopReason.None:
-                await publisher.PublishAsync(job, lease, result);
+                await publisher.PublishAsync(lease, result);
                 break;
             case StopReason.Cancel:
                 await lease.ChangeAsync(j => j.Status == JobStatus.Running ? j.ConfirmCancelled(now) : null);
