@@ -36,7 +36,8 @@ log "Testing"
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 set +e
-dotnet test TuningService.sln -c Release --no-build -nologo --logger "console;verbosity=minimal" 2>&1 | tee "$results" | grep -E --line-buffered "^\s*Failed |Failed!|Passed!|error|Error Message"
+# Minimal verbosity prints each failed test whole (assertion message and stack trace) and one line per test project.
+dotnet test TuningService.sln -c Release --no-build -nologo --logger "console;verbosity=minimal" 2>&1 | tee "$results"
 status=${PIPESTATUS[0]}
 set -e
 

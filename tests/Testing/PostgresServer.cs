@@ -55,7 +55,10 @@ public sealed class PostgresServer
 
     public void Restart() => PgCtl("restart -m fast -w -t 60");
 
-    public bool OwnsCluster => _dataDirectory is not null;
+    /// <summary>True when <c>TUNING_TEST_POSTGRES</c> names a server the tests must not stop (read without starting anything).</summary>
+    public static bool UsesExternalServer => !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(ExternalVariable));
+
+    private const string ExternalVariable = "TUNING_TEST_POSTGRES";
 
     private void PgCtl(string arguments, bool clearPools = true)
     {
@@ -66,7 +69,7 @@ public sealed class PostgresServer
 
     private static PostgresServer Start()
     {
-        var external = Environment.GetEnvironmentVariable("TUNING_TEST_POSTGRES");
+        var external = Environment.GetEnvironmentVariable(ExternalVariable);
         if (!string.IsNullOrWhiteSpace(external)) return new PostgresServer(external, null, null);
 
         var bin = FindBinDirectory();

@@ -1,9 +1,12 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using TuningService.Api.Tests.Infrastructure;
+using TuningService.Testing;
 using static TuningService.Api.Tests.Files.FileUploads;
 
 namespace TuningService.Api.Tests.Files;
@@ -148,9 +151,14 @@ public sealed class UploadFileTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task Upload_LeavesNothing_WhenClientDisconnectsMidway()
     {
         var content = Encoding.UTF8.GetBytes(ValidJsonl(50_000));
-        await Assert.ThrowsAnyAsync<Exception>(() => Upload(api.CreateAdminClient(), new StreamContent(new FailingStream(content, failAfter: content.Length / 2)), "broken.jsonl", "fine-tune"));
+        using var handled = new ServerRequestCompletion();
+        // No redirect handler: Mvc.Testing's buffers the whole body first, so the failure would never reach the server.
+        var client = api.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiFactory.AdminKey);
+        client.DefaultRequestHeaders.Add("traceparent", handled.TraceParent);
+        await Assert.ThrowsAnyAsync<Exception>(() => Upload(client, new StreamContent(new FailingStream(content, failAfter: content.Length / 2)), "broken.jsonl", "fine-tune"));
 
-        await Task.Delay(1000); // let the server notice and roll back
+        await handled.WaitAsync(TimeSpan.FromMinutes(1)); // the server has noticed and rolled back
         await using var db = api.CreateDbContext();
         Assert.False(await db.Files.AnyAsync(f => f.Filename == "broken.jsonl"));
         Assert.False(await db.FileChunks.AnyAsync(c => !db.Files.Any(f => f.Id == c.FileId)));

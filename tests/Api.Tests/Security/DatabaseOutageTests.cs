@@ -23,11 +23,9 @@ public sealed class DatabaseOutageTests(ApiFactory api) : IClassFixture<ApiFacto
 {
     private static readonly TimeSpan FailFast = TimeSpan.FromSeconds(10);
 
-    [Fact]
+    [OwnedPostgresFact]
     public async Task WhilePostgresIsDown_RequestsFailFastWith503AndReadinessIs503_ThenTheApiRecoversByItself()
     {
-        if (!PostgresServer.Instance.OwnsCluster) return; // an external server (TUNING_TEST_POSTGRES) is not ours to stop
-
         var admin = api.CreateAdminClient();
         var anonymous = api.CreateClient(apiKey: null);
         var (_, secret) = await api.InsertKeyAsync();
@@ -71,11 +69,9 @@ public sealed class DatabaseOutageTests(ApiFactory api) : IClassFixture<ApiFacto
         Assert.Equal(0, db.Projects.Count(p => p.Name == "during outage"));
     }
 
-    [Fact]
+    [OwnedPostgresFact]
     public async Task AfterAQuickRestartThatNoRequestSaw_TheFirstRequestsSucceed()
     {
-        if (!PostgresServer.Instance.OwnsCluster) return;
-
         var admin = api.CreateAdminClient();
         var (_, secret) = await api.InsertKeyAsync();
         var projectKey = api.CreateClient(secret);

@@ -21,11 +21,9 @@ public sealed class FaultTests(RuntimeDatabase database) : IClassFixture<Runtime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
 
-    [Fact]
+    [OwnedPostgresFact]
     public async Task PostgresRestartMidTraining_JobStillSucceeds_WithEveryStepsMetricsEvent()
     {
-        if (!PostgresServer.Instance.OwnsCluster) return; // an external server (TUNING_TEST_POSTGRES) is not ours to restart
-
         var train = await database.AddFileAsync("prompt_completion", SampleData.Sentiment(32));
         var jobId = await database.SubmitAsync("supervised", train, new { n_epochs = 6, batch_size = 4, checkpoint_interval = 8 });
         // A lease longer than the outage: the worker is expected to keep the job, not to lose it to the stale-job sweeper.
