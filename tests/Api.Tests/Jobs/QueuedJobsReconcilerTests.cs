@@ -115,7 +115,7 @@ public sealed class QueuedJobsReconcilerTests(JobsApiFactory api) : IClassFixtur
             db.JobEvents.Add(job.Claim("dead-worker", DateTimeOffset.UtcNow - TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(30))!);
             await db.SaveChangesAsync();
         }
-        Assert.True(api.GetService<IBackgroundJobClient>().ChangeState(deadDelivery, new ProcessingState("dead-server", "worker-1"), EnqueuedState.StateName));
+        Assert.True(api.GetService<IBackgroundJobClient>().ChangeState(deadDelivery, new ProcessingOnDeadServer(), EnqueuedState.StateName));
 
         var passes = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => NewReconciler(api).ReconcileAsync(CancellationToken.None)));
 
@@ -137,5 +137,15 @@ public sealed class QueuedJobsReconcilerTests(JobsApiFactory api) : IClassFixtur
 
         // Once delivered, later passes leave the waiting delivery alone.
         Assert.DoesNotContain(jobId, await NewReconciler(api).ReconcileAsync(CancellationToken.None));
+    }
+
+    /// <summary>Hangfire's processing state as a worker that then died leaves it (ProcessingState's constructor is Hangfire's own).</summary>
+    private sealed class ProcessingOnDeadServer : IState
+    {
+        public string Name => ProcessingState.StateName;
+        public string Reason => "fetched by a worker that died";
+        public bool IsFinal => false;
+        public bool IgnoreJobLoadException => false;
+        public Dictionary<string, string> SerializeData() => new() { ["ServerId"] = "dead-server", ["WorkerId"] = "worker-1", ["StartedAt"] = "0" };
     }
 }
