@@ -44,7 +44,7 @@ public sealed class TrainingJobRunner(
 
         if (job.CrashRestarts > _options.MaxCrashRestarts)
         {
-            await jobLease.ChangeAsync(j => j.Status == JobStatus.Running ? j.Fail(DateTimeOffset.UtcNow, new JobError(JobFailures.WorkerCrashed,
+            await jobLease.ChangeAsync(j => j.IsLeasedBy(_options.Name) ? j.Fail(DateTimeOffset.UtcNow, new JobError(JobFailures.WorkerCrashed,
                 $"The job's worker stopped responding {j.CrashRestarts} times (the process was killed or ran out of memory). " +
                 "Lower batch_size or max_seq_length, or check the workers' health, then create the job again.")) : null);
             return;
@@ -128,7 +128,8 @@ public sealed class TrainingJobRunner(
                     (status, delivery) = (j.Status, j.HangfireJobId);
                     return change;
                 });
-                // A requeued job needs a fresh delivery: this one ends now. If this process dies first, the reconciler delivers it.
+                // A requeued job needs a fresh delivery: this one ends now. Should this process die first, Hangfire delivers
+                // this one again after its invisibility timeout.
                 if (status == JobStatus.Queued)
                 {
                     await using var db = await dbFactory.CreateDbContextAsync();
