@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using FluentValidation;
 using Hangfire;
-using Hangfire.PostgreSql;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using TuningService.Api.Auth;
@@ -16,6 +15,7 @@ using TuningService.Api.Jobs;
 using TuningService.Api.Models;
 using TuningService.Domain;
 using TuningService.Domain.Persistence;
+using TuningService.Domain.Queue;
 
 namespace TuningService.Api;
 
@@ -44,11 +44,7 @@ public static class Extensions
             .AddPolicy(ApiKeyAuthenticationHandler.AdminPolicy, p => p.RequireClaim(ApiKeyAuthenticationHandler.AdminClaim, "true"));
 
         // The API is a Hangfire client only: it enqueues, it never runs jobs.
-        services.AddHangfire(c => c
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString), HangfireStorage.Options()));
+        services.AddHangfire(c => c.UseTrainingQueueStorage(connectionString));
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(o => ConfigureJson(o.JsonSerializerOptions));

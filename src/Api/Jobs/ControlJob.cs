@@ -4,6 +4,7 @@ using TuningService.Api.Auth;
 using TuningService.Api.Errors;
 using TuningService.Domain.Jobs;
 using TuningService.Domain.Persistence;
+using TuningService.Domain.Queue;
 
 namespace TuningService.Api.Jobs;
 
@@ -17,7 +18,7 @@ public static class ControlJob
 
     /// <summary>queued/paused → cancelled at once; running → cancel requested (the worker confirms within one step).</summary>
     public static Task<Results<Ok<JobObject>, JsonHttpResult<ErrorResponse>>> Cancel(
-        string id, CallerContext caller, TuningDbContext db, JobQueue queue, TimeProvider clock, CancellationToken ct) =>
+        string id, CallerContext caller, TuningDbContext db, TrainingQueue queue, TimeProvider clock, CancellationToken ct) =>
         Apply(id, caller, db, clock, (job, now) => job.Cancel(now), job =>
         {
             if (job.Status == JobStatus.Cancelled) queue.Withdraw(job.HangfireJobId);
@@ -26,7 +27,7 @@ public static class ControlJob
 
     /// <summary>queued → paused at once; running → pause requested (the worker checkpoints, then confirms).</summary>
     public static Task<Results<Ok<JobObject>, JsonHttpResult<ErrorResponse>>> Pause(
-        string id, CallerContext caller, TuningDbContext db, JobQueue queue, TimeProvider clock, CancellationToken ct) =>
+        string id, CallerContext caller, TuningDbContext db, TrainingQueue queue, TimeProvider clock, CancellationToken ct) =>
         Apply(id, caller, db, clock, (job, now) => job.Pause(now), job =>
         {
             if (job.Status == JobStatus.Paused) queue.Withdraw(job.HangfireJobId);
@@ -35,10 +36,10 @@ public static class ControlJob
 
     /// <summary>paused → queued, and enqueued again; training continues from the newest checkpoint.</summary>
     public static Task<Results<Ok<JobObject>, JsonHttpResult<ErrorResponse>>> Resume(
-        string id, CallerContext caller, TuningDbContext db, JobQueue queue, TimeProvider clock, CancellationToken ct) =>
+        string id, CallerContext caller, TuningDbContext db, TrainingQueue queue, TimeProvider clock, CancellationToken ct) =>
         Apply(id, caller, db, clock, (job, now) => job.Resume(now), async job =>
         {
-            if (await queue.EnqueueAsync(job.Id, job.HangfireJobId, CancellationToken.None) is { } hangfireId) job.HangfireJobId = hangfireId;
+            if (await queue.EnqueueAsync(db, job.Id, job.HangfireJobId, CancellationToken.None) is { } hangfireId) job.HangfireJobId = hangfireId;
         }, ct);
 
     private static async Task<Results<Ok<JobObject>, JsonHttpResult<ErrorResponse>>> Apply(

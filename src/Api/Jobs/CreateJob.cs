@@ -14,6 +14,7 @@ using TuningService.Domain.Jobs;
 using TuningService.Domain.Jobs.Specs;
 using TuningService.Domain.Models;
 using TuningService.Domain.Persistence;
+using TuningService.Domain.Queue;
 
 namespace TuningService.Api.Jobs;
 
@@ -28,7 +29,7 @@ public static class CreateJob
     private const string IdempotencyIndex = "IX_training_jobs_project_id_idempotency_key";
 
     public static async Task<Results<Ok<JobObject>, JsonHttpResult<ErrorResponse>>> Handle(
-        HttpRequest request, CallerContext caller, TuningDbContext db, ModelDirectory models, JobQueue queue,
+        HttpRequest request, CallerContext caller, TuningDbContext db, ModelDirectory models, TrainingQueue queue,
         IOptions<JobsOptions> options, TimeProvider clock, CancellationToken ct)
     {
         var limits = options.Value;
@@ -100,8 +101,8 @@ public static class CreateJob
             return await ReplayAsync(db, projectId, key, hash!, DateTimeOffset.MinValue, ct) ?? throw new InvalidOperationException("Idempotency winner vanished.", ex);
         }
 
-        // Only after commit: a worker must never receive an id it cannot read. A crash here is repaired by QueuedJobsReconciler.
-        job.HangfireJobId = await queue.EnqueueAsync(job.Id, null, CancellationToken.None);
+        // Only after commit: a worker must never receive an id it cannot read. A crash here is repaired by the DeliveryReconciler.
+        job.HangfireJobId = await queue.EnqueueAsync(db, job.Id, null, CancellationToken.None);
         return TypedResults.Ok(JobObject.From(job));
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using TuningService.Domain.Jobs.Specs;
+using TuningService.Domain.Queue;
 
 namespace TuningService.Api.Jobs;
 
@@ -8,12 +9,11 @@ public static class JobsApi
     public static void AddJobs(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<JobsOptions>().Bind(configuration.GetSection(JobsOptions.Section))
-            .Validate(o => o.MaxActiveJobsPerProject > 0 && o.ReconcileInterval > TimeSpan.Zero && o.MaxRequestBytes > 0, "Jobs options must be positive.")
+            .Validate(o => o.MaxActiveJobsPerProject > 0 && o.MaxRequestBytes > 0, "Jobs options must be positive.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
-        services.AddScoped<JobQueue>();
-        services.AddSingleton<QueuedJobsReconciler>();
-        services.AddHostedService(sp => sp.GetRequiredService<QueuedJobsReconciler>());
+        // The Api only enqueues; lost deliveries are repaired by the DeliveryReconciler that every worker hosts.
+        services.AddSingleton<TrainingQueue>();
         services.ConfigureSwaggerGen(JobsSwagger.Configure);
     }
 

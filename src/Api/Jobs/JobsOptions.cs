@@ -9,10 +9,6 @@ public sealed class JobsOptions
     public int MaxActiveJobsPerProject { get; set; } = 20;
     /// <summary>How long an Idempotency-Key keeps returning the job it first created.</summary>
     public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromHours(24);
-    /// <summary>How often <see cref="QueuedJobsReconciler"/> looks for queued jobs whose Hangfire job was lost.</summary>
-    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(30);
-    /// <summary>A queued job without a Hangfire id younger than this is left alone: its creator is still enqueueing it.</summary>
-    public TimeSpan EnqueueGracePeriod { get; set; } = TimeSpan.FromMinutes(1);
     /// <summary>Largest accepted create-job body.</summary>
     public int MaxRequestBytes { get; set; } = 1 << 20;
 }

@@ -12,40 +12,6 @@ public sealed partial class TrainingJob
         return NewEvent(now, "Job queued.");
     }
 
-    /// <summary>
-    /// queued → running, or a running job whose worker vanished taken over: its lease expired, or a sweeper released
-    /// it (no owner). Returns null when another live worker holds the lease.
-    /// </summary>
-    public JobEvent? Claim(string worker, DateTimeOffset now, TimeSpan lease)
-    {
-        if (Status == JobStatus.Running)
-        {
-            if (LeaseOwner is not null && LeaseOwner != worker && LeaseExpiresAt > now) return null;
-            if (LeaseOwner != worker) CrashRestarts++;
-        }
-        else Require("started", JobStatus.Queued);
-
-        var resumed = Status == JobStatus.Running;
-        Status = JobStatus.Running;
-        StartedAt ??= now;
-        LeaseOwner = worker;
-        LeaseExpiresAt = now + lease;
-        HeartbeatAt = now;
-        Attempts++;
-        return NewEvent(now, resumed
-            ? $"Job taken over by worker {worker} after its previous worker stopped responding (restart {CrashRestarts})."
-            : $"Job started on worker {worker}.");
-    }
-
-    /// <summary>Extends the lease; false when the worker no longer owns the job.</summary>
-    public bool Heartbeat(string worker, DateTimeOffset now, TimeSpan lease)
-    {
-        if (Status != JobStatus.Running || LeaseOwner != worker) return false;
-        HeartbeatAt = now;
-        LeaseExpiresAt = now + lease;
-        return true;
-    }
-
     public JobEvent Succeed(DateTimeOffset now, string fineTunedModel, long trainedTokens, IEnumerable<string> resultFiles)
     {
         Require("marked succeeded", JobStatus.Running);
@@ -151,8 +117,6 @@ public sealed partial class TrainingJob
         ReleaseLease();
         return NewEvent(now, "Job cancelled.");
     }
-
-    private void ReleaseLease() => (LeaseOwner, LeaseExpiresAt) = (null, null);
 
     private void Require(string action, params string[] allowed)
     {

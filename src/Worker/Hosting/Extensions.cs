@@ -1,6 +1,6 @@
 using Hangfire;
-using Hangfire.PostgreSql;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using TuningService.Domain;
 using TuningService.Domain.Persistence;
 using TuningService.Domain.Queue;
@@ -28,7 +28,7 @@ public static class Extensions
         // A PostgreSQL restart or failover must not fail a training job: every write and read of the runtime (events,
         // progress, stop polls, checkpoints, status changes) is retried on transient errors for about half a minute
         // (exponential back-off capped at 5 s). Training keeps its place meanwhile; an outage longer than that fails
-        // the write, and the lease and the stale-job sweeper take over from the newest checkpoint.
+        // the write, and the lease and the delivery reconciler take over from the newest checkpoint.
         services.AddDbContextFactory<TuningDbContext>(o => o.UseNpgsql(connectionString,
             npgsql => npgsql.EnableRetryOnFailure(maxRetryCount: 8, maxRetryDelay: TimeSpan.FromSeconds(5), errorCodesToAdd: null)));
 
@@ -44,15 +44,18 @@ public static class Extensions
         services.AddSingleton<ITrainingMethod, PpoMethod>();
         services.AddSingleton<ITrainingMethod, DpoMethod>();
         services.AddTransient<ITrainingJobRunner, TrainingJobRunner>();
+        services.AddSingleton<TrainingQueue>();
 
         services.AddHostedService<SchemaGate>();
-        services.AddHostedService<StaleJobSweeper>();
+        // Every worker reconciles deliveries: a job whose lease ran out is delivered again within about a lease period
+        // (the lease is a worker setting), and a lost enqueue only matters once a worker is there to take it. Safe in
+        // any number of processes: each delivery is a compare-and-set.
+        services.Configure<DeliveryOptions>(o => o.Interval = TimeSpan.FromSeconds(Math.Max(1, worker.LeaseSeconds / 2.0)));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddHostedService<DeliveryReconciler>();
         services.AddHangfire(c => c
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UseFilter(new AutomaticRetryAttribute { Attempts = 0 })
-            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString), HangfireStorageOptions(worker.InvisibilityTimeoutSeconds)));
+            .UseTrainingQueueStorage(connectionString, TimeSpan.FromSeconds(worker.InvisibilityTimeoutSeconds))
+            .UseFilter(new AutomaticRetryAttribute { Attempts = 0 }));
         services.AddHangfireServer(o =>
         {
             o.Queues = [ITrainingJobRunner.QueueName];
@@ -61,14 +64,4 @@ public static class Extensions
             o.ShutdownTimeout = TimeSpan.FromSeconds(25);
         });
     }
-
-    /// <summary>Must match the API's: same schema, long polling (no 15 s poll), sliding invisibility (no re-run after 30 min).</summary>
-    public static PostgreSqlStorageOptions HangfireStorageOptions(int invisibilityTimeoutSeconds = 300) => new()
-    {
-        SchemaName = "hangfire",
-        PrepareSchemaIfNecessary = true,
-        EnableLongPolling = true,
-        UseSlidingInvisibilityTimeout = true,
-        InvisibilityTimeout = TimeSpan.FromSeconds(invisibilityTimeoutSeconds),
-    };
 }

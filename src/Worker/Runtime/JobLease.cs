@@ -31,15 +31,12 @@ public sealed class JobLease(IDbContextFactory<TuningDbContext> dbFactory, strin
         return claimed is null ? null : (lease, claimed);
     }
 
-    /// <summary>Extends the lease; false when this worker no longer owns the job.</summary>
+    /// <summary>Extends the lease (<see cref="TrainingJob.Heartbeat"/>); false when this worker no longer owns the job.</summary>
     public async Task<bool> HeartbeatAsync(CancellationToken ct)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var now = DateTimeOffset.UtcNow;
-        var updated = await db.Jobs
-            .Where(j => j.Id == JobId && j.LeaseOwner == Worker && j.Status == JobStatus.Running)
-            .ExecuteUpdateAsync(s => s.SetProperty(j => j.HeartbeatAt, now).SetProperty(j => j.LeaseExpiresAt, now + duration), ct);
-        return updated == 1;
+        var owned = false;
+        await SaveAsync((_, job) => Task.FromResult(owned = job.Heartbeat(Worker, DateTimeOffset.UtcNow, duration)), ct);
+        return owned;
     }
 
     /// <summary>What the user asked of the job since it started, read at an optimizer-step boundary (one primary-key read).</summary>
@@ -79,15 +76,25 @@ public sealed class JobLease(IDbContextFactory<TuningDbContext> dbFactory, strin
     /// The same, for a transition that also writes rows of its own through the context it is given: they are saved
     /// with the job's change, in one transaction, and rebuilt from scratch on a retry.
     /// </summary>
-    public async Task ChangeAsync(Func<TuningDbContext, TrainingJob, Task<JobEvent?>> transition, CancellationToken ct = default)
+    public Task ChangeAsync(Func<TuningDbContext, TrainingJob, Task<JobEvent?>> transition, CancellationToken ct = default) =>
+        SaveAsync(async (db, job) =>
+        {
+            var change = await transition(db, job);
+            if (change is not null) db.JobEvents.Add(change);
+            return change is not null;
+        }, ct);
+
+    /// <summary>
+    /// Reads the job, applies <paramref name="change"/> (false: nothing to save) and saves with the concurrency token;
+    /// on a concurrent write it reads the job again and re-applies the change, never overwriting the other writer.
+    /// </summary>
+    private async Task SaveAsync(Func<TuningDbContext, TrainingJob, Task<bool>> change, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var job = await db.Jobs.SingleAsync(j => j.Id == JobId, ct);
-            var change = await transition(db, job);
-            if (change is null) return;
-            db.JobEvents.Add(change);
+            if (!await change(db, job)) return;
             try
             {
                 await db.SaveChangesAsync(ct);

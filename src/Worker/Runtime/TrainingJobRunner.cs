@@ -1,5 +1,4 @@
 using Hangfire;
-using Hangfire.States;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TorchSharp;
@@ -24,7 +23,7 @@ public sealed class TrainingJobRunner(
     BaseModelResolver models,
     DatasetReader datasets,
     ModelPublisher publisher,
-    IBackgroundJobClient queue,
+    TrainingQueue queue,
     IOptions<WorkerOptions> options,
     ILogger<TrainingJobRunner> logger) : ITrainingJobRunner
 {
@@ -45,7 +44,7 @@ public sealed class TrainingJobRunner(
 
         if (job.CrashRestarts > _options.MaxCrashRestarts)
         {
-            await jobLease.ChangeAsync(j => j.Status == JobStatus.Running ? j.Fail(DateTimeOffset.UtcNow, new JobError(JobFailures.WorkerCrashed,
+            await jobLease.ChangeAsync(j => j.IsLeasedBy(_options.Name) ? j.Fail(DateTimeOffset.UtcNow, new JobError(JobFailures.WorkerCrashed,
                 $"The job's worker stopped responding {j.CrashRestarts} times (the process was killed or ran out of memory). " +
                 "Lower batch_size or max_seq_length, or check the workers' health, then create the job again.")) : null);
             return;
@@ -66,7 +65,7 @@ public sealed class TrainingJobRunner(
             var error = JobFailures.Classify(e);
             if (error.Code == JobFailures.InternalError) logger.LogError(e, "Job {JobId} failed", jobId);
             else logger.LogWarning("Job {JobId} failed: {Code}: {Message}", jobId, error.Code, error.Message);
-            await jobLease.ChangeAsync(j => j.Status == JobStatus.Running && j.LeaseOwner == _options.Name ? j.Fail(DateTimeOffset.UtcNow, error) : null);
+            await jobLease.ChangeAsync(j => j.IsLeasedBy(_options.Name) ? j.Fail(DateTimeOffset.UtcNow, error) : null);
         }
         finally
         {
@@ -121,29 +120,26 @@ public sealed class TrainingJobRunner(
                 await lease.ChangeAsync(j => j.Status == JobStatus.Running ? j.ConfirmPaused(now, j.Step) : null);
                 break;
             case StopReason.Shutdown:
-                string? status = null;
+                string? status = null, delivery = null;
                 await lease.ChangeAsync(j =>
                 {
                     if (j.Status != JobStatus.Running) return null;
                     var change = j.Requeue(now, $"worker {_options.Name} is shutting down; training continues from the newest checkpoint.");
-                    status = j.Status;
+                    (status, delivery) = (j.Status, j.HangfireJobId);
                     return change;
                 });
-                if (status == JobStatus.Queued) await EnqueueAgainAsync(job.Id);
+                // A requeued job needs a fresh delivery: this one ends now. Should this process die first, Hangfire delivers
+                // this one again after its invisibility timeout.
+                if (status == JobStatus.Queued)
+                {
+                    await using var db = await dbFactory.CreateDbContextAsync();
+                    await queue.EnqueueAsync(db, job.Id, delivery, CancellationToken.None);
+                }
                 break;
             case StopReason.LostLease:
                 logger.LogWarning("Job {JobId} was taken over by another worker; this run stops without writing.", job.Id);
                 break;
         }
-    }
-
-    /// <summary>A requeued job needs a fresh delivery: this one ends now.</summary>
-    private async Task EnqueueAgainAsync(string jobId)
-    {
-        var hangfireId = queue.Create(Hangfire.Common.Job.FromExpression<ITrainingJobRunner>(r => r.RunAsync(jobId, CancellationToken.None)),
-            new EnqueuedState(ITrainingJobRunner.QueueName));
-        await using var db = await dbFactory.CreateDbContextAsync();
-        await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s.SetProperty(j => j.HangfireJobId, hangfireId));
     }
 
     private async Task HeartbeatAsync(JobLease lease, Action onLost, CancellationToken stop)

@@ -26,7 +26,7 @@ public sealed class FaultTests(RuntimeDatabase database) : IClassFixture<Runtime
     {
         var train = await database.AddFileAsync("prompt_completion", SampleData.Sentiment(32));
         var jobId = await database.SubmitAsync("supervised", train, new { n_epochs = 6, batch_size = 4, checkpoint_interval = 8 });
-        // A lease longer than the outage: the worker is expected to keep the job, not to lose it to the stale-job sweeper.
+        // A lease longer than the outage: the worker is expected to keep the job, not to lose it to a take-over after the delivery reconciler re-delivers it.
         using var worker = WorkerProcess.Start(database.ConnectionString, database.ArtifactsRoot, "w-pg-restart",
             new Dictionary<string, string> { ["Worker__LeaseSeconds"] = "20" });
         var before = await database.WaitForAsync(jobId, j => j.Step >= 4, Timeout, () => worker.Output);

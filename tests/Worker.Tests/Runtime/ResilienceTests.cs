@@ -96,7 +96,7 @@ public sealed class ResilienceTests(RuntimeDatabase database) : IClassFixture<Ru
         Assert.Equal(paused.Step, checkpoint.Step);
 
         await ChangeAsync(jobId, j => j.Resume(DateTimeOffset.UtcNow));
-        database.Enqueue(jobId);
+        await database.EnqueueAsync(jobId);
         var job = await database.WaitForAsync(jobId, j => JobStatus.IsTerminal(j.Status), Timeout, () => worker.Output);
         Assert.Equal(JobStatus.Succeeded, job.Status);
         Assert.Contains(await database.EventsAsync(jobId), e => e.Message == $"Resumed from the checkpoint at step {checkpoint.Step}.");

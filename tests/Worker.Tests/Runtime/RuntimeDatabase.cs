@@ -3,8 +3,8 @@ using System.Text;
 using System.Text.Json;
 using Hangfire;
 using Hangfire.PostgreSql;
-using Hangfire.States;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging.Abstractions;
 using TuningService.Domain;
 using TuningService.Domain.Files;
 using TuningService.Domain.Jobs;
@@ -12,7 +12,6 @@ using TuningService.Domain.Persistence;
 using TuningService.Domain.Projects;
 using TuningService.Domain.Queue;
 using TuningService.Testing;
-using TuningService.Worker.Hosting;
 
 namespace TuningService.Worker.Tests.Runtime;
 
@@ -22,7 +21,7 @@ namespace TuningService.Worker.Tests.Runtime;
 /// </summary>
 public sealed class RuntimeDatabase : IAsyncLifetime
 {
-    private BackgroundJobClient? _queue;
+    private TrainingQueue? _queue;
 
     public string ConnectionString { get; private set; } = "";
     public string ArtifactsRoot { get; } = Directory.CreateTempSubdirectory("tuning-runtime-").FullName;
@@ -35,9 +34,9 @@ public sealed class RuntimeDatabase : IAsyncLifetime
         // Hangfire's log provider is process-wide; an in-process API host of another test class may have bound it
         // to a logger factory that is disposed by now.
         Hangfire.Logging.LogProvider.SetCurrentLogProvider(new SilentLogProvider());
-        var storage = new PostgreSqlStorage(new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(ConnectionString, Extensions.HangfireStorageOptions()),
-            Extensions.HangfireStorageOptions());
-        _queue = new BackgroundJobClient(storage);
+        var storage = new PostgreSqlStorage(new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(ConnectionString, TrainingQueueStorage.Options()),
+            TrainingQueueStorage.Options());
+        _queue = new TrainingQueue(new BackgroundJobClient(storage), NullLogger<TrainingQueue>.Instance);
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
@@ -77,13 +76,20 @@ public sealed class RuntimeDatabase : IAsyncLifetime
         db.Jobs.Add(job);
         db.JobEvents.Add(job.MarkQueued(DateTimeOffset.UtcNow));
         await db.SaveChangesAsync();
-        Enqueue(job.Id);
+        Assert.NotNull(await EnqueueAsync(job.Id));
         return job.Id;
     }
 
-    public void Enqueue(string jobId) =>
-        _queue!.Create(Hangfire.Common.Job.FromExpression<ITrainingJobRunner>(r => r.RunAsync(jobId, CancellationToken.None)),
-            new EnqueuedState(ITrainingJobRunner.QueueName));
+    /// <summary>
+    /// Delivers a committed job through the service's own queue, as the API does after create and resume. Null when a
+    /// running worker's reconciler delivered it first (a resumed job whose old delivery has ended is one it looks for).
+    /// </summary>
+    public async Task<string?> EnqueueAsync(string jobId)
+    {
+        await using var db = CreateDbContext();
+        var delivery = await db.Jobs.Where(j => j.Id == jobId).Select(j => j.HangfireJobId).SingleAsync();
+        return await _queue!.EnqueueAsync(db, jobId, delivery, CancellationToken.None);
+    }
 
     public async Task<TrainingJob> JobAsync(string jobId)
     {
