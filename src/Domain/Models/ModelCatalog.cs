@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
 using TuningService.Domain.Persistence;
 
@@ -90,7 +91,7 @@ public sealed class ModelCatalog(TuningDbContext db, string modelsRoot, string a
         return BaseCheckpointFolder.Read(Path.Combine(modelsRoot, id));
     }
 
-    private static System.Linq.Expressions.Expression<Func<ModelRecord, bool>> Produced(string projectId, string id) =>
+    private static Expression<Func<ModelRecord, bool>> Produced(string projectId, string id) =>
         m => m.Id == id && m.ProjectId == projectId && m.DeletedAt == null;
 
     private static ModelEntry FromPreset(BaseModelPreset p) =>
