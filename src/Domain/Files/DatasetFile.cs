@@ -33,8 +33,6 @@ public static class DatasetFileStatus
     public const string Processed = "processed";
     /// <summary>Rejected by validation: only the record and its report are kept, no content.</summary>
     public const string Error = "error";
-
-    public static readonly IReadOnlyList<string> All = [Uploaded, Processed, Error];
 }
 
 /// <summary>One slice of a file's content, in upload order.</summary>
