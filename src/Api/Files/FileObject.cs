@@ -25,15 +25,12 @@ public sealed record FileObject(
     FileValidation? Validation,
     IReadOnlyList<DatasetWarning> Warnings)
 {
-    public const string Processed = "processed";
-    public const string Error = "error";
-
     public static FileObject From(DatasetFile file)
     {
         var stored = file.Validation is null ? null : file.Validation.Deserialize<FileValidation>(StoredJson);
         return new FileObject(file.Id, "file", file.Bytes, file.CreatedAt.ToUnixSeconds(), file.Filename, file.Purpose,
             file.Status, file.StatusDetails, file.Format, file.Examples, file.Sha256,
-            file.Status == Error ? stored : null, stored?.Warnings ?? []);
+            file.Status == DatasetFileStatus.Error ? stored : null, stored?.Warnings ?? []);
     }
 
     internal static readonly JsonSerializerOptions StoredJson = CreateStoredJson();

@@ -76,7 +76,7 @@ public static class UploadFile
         file.Examples = (int)Math.Min(report.Examples, int.MaxValue);
         if (report.IsValid)
         {
-            file.Status = FileObject.Processed;
+            file.Status = DatasetFileStatus.Processed;
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
             return TypedResults.Ok(FileObject.From(file));
@@ -85,7 +85,7 @@ public static class UploadFile
         // Rejected: drop the streamed chunks, keep only the record and its report.
         await transaction.RollbackAsync(ct);
         db.ChangeTracker.Clear();
-        file.Status = FileObject.Error;
+        file.Status = DatasetFileStatus.Error;
         file.StatusDetails = validation.Summary();
         file.ChunkCount = 0;
         db.Files.Add(file);
@@ -141,7 +141,7 @@ public static class UploadFile
             ProjectId = projectId,
             Filename = filename,
             Purpose = FineTunePurpose,
-            Status = "uploaded",
+            Status = DatasetFileStatus.Uploaded,
         };
         db.Files.Add(file);
         await db.SaveChangesAsync(ct);

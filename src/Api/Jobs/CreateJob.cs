@@ -7,7 +7,6 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using TuningService.Api.Auth;
 using TuningService.Api.Errors;
-using TuningService.Api.Models;
 using TuningService.Domain;
 using TuningService.Domain.Files;
 using TuningService.Domain.Jobs;
@@ -29,7 +28,7 @@ public static class CreateJob
     private const string IdempotencyIndex = "IX_training_jobs_project_id_idempotency_key";
 
     public static async Task<Results<Ok<JobObject>, JsonHttpResult<ErrorResponse>>> Handle(
-        HttpRequest request, CallerContext caller, TuningDbContext db, ModelDirectory models, TrainingQueue queue,
+        HttpRequest request, CallerContext caller, TuningDbContext db, ModelCatalog models, TrainingQueue queue,
         IOptions<JobsOptions> options, TimeProvider clock, CancellationToken ct)
     {
         var limits = options.Value;
@@ -147,7 +146,7 @@ public static class CreateJob
         var code = param == "training_file" ? "invalid_training_file" : "invalid_validation_file";
         var file = await db.Files.AsNoTracking().SingleOrDefaultAsync(f => f.Id == fileId && f.ProjectId == projectId, ct);
         if (file is null) return (null, ApiErrors.BadRequest($"File '{fileId}' does not exist.", param, code));
-        if (file.Status != "processed")
+        if (file.Status != DatasetFileStatus.Processed)
             return (null, ApiErrors.BadRequest($"File '{fileId}' is {file.Status}, not processed: {file.StatusDetails ?? "fix the file and upload it again"}.", param, code));
         var formats = MethodTypes.FormatsFor(method);
         if (file.Format is null || !formats.Contains(file.Format))
@@ -156,7 +155,7 @@ public static class CreateJob
         return (file, null);
     }
 
-    private static async Task<JsonHttpResult<ErrorResponse>?> CheckRewardModelAsync(ModelDirectory models, string projectId, string id, CancellationToken ct)
+    private static async Task<JsonHttpResult<ErrorResponse>?> CheckRewardModelAsync(ModelCatalog models, string projectId, string id, CancellationToken ct)
     {
         const string param = "method.ppo.hyperparameters.reward_model";
         var record = await models.FindRecordAsync(projectId, id, ct);

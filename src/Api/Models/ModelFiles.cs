@@ -1,8 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 using TuningService.Api.Auth;
 using TuningService.Api.Errors;
-using TuningService.Domain;
 using TuningService.Domain.Models;
 
 namespace TuningService.Api.Models;
@@ -24,9 +22,6 @@ public sealed record ModelFileList(string Model, IReadOnlyList<ModelFile> Data)
 /// </summary>
 public static class ModelFiles
 {
-    /// <summary>LoRA jobs keep their PEFT adapter beside the merged model, in this subdirectory.</summary>
-    public const string AdapterDirectory = "adapter";
-
     public static void MapModelFiles(this RouteGroupBuilder models)
     {
         models.MapGet("/{id}/files", List).WithName("ListModelFiles")
@@ -37,18 +32,18 @@ public static class ModelFiles
     }
 
     private static async Task<Results<Ok<ModelFileList>, JsonHttpResult<ErrorResponse>>> List(
-        string id, CallerContext caller, ModelDirectory directory, BaseModelCatalog catalog, IOptions<TuningOptions> options, CancellationToken ct)
+        string id, CallerContext caller, ModelCatalog models, CancellationToken ct)
     {
-        var files = await FilesOfAsync(id, caller.ProjectId, directory, catalog, options.Value, ct);
+        var files = await FilesOfAsync(models, caller.ProjectId, id, ct);
         return files is null
             ? ApiErrors.NotFound("model", id, "model")
             : TypedResults.Ok(new ModelFileList(id, files.Select(f => new ModelFile(f.Key, new FileInfo(f.Value).Length)).ToList()));
     }
 
     private static async Task<Results<FileStreamHttpResult, JsonHttpResult<ErrorResponse>>> Download(
-        string id, string name, CallerContext caller, ModelDirectory directory, BaseModelCatalog catalog, IOptions<TuningOptions> options, CancellationToken ct)
+        string id, string name, CallerContext caller, ModelCatalog models, CancellationToken ct)
     {
-        var files = await FilesOfAsync(id, caller.ProjectId, directory, catalog, options.Value, ct);
+        var files = await FilesOfAsync(models, caller.ProjectId, id, ct);
         if (files is null) return ApiErrors.NotFound("model", id, "model");
         if (!files.TryGetValue(name, out var path))
             return ApiErrors.Error(StatusCodes.Status404NotFound,
@@ -58,22 +53,15 @@ public static class ModelFiles
     }
 
     /// <summary>File name → full path, or null when the caller has no such model. Presets have no files (empty list).</summary>
-    private static async Task<Dictionary<string, string>?> FilesOfAsync(
-        string id, string projectId, ModelDirectory directory, BaseModelCatalog catalog, TuningOptions options, CancellationToken ct)
+    private static async Task<Dictionary<string, string>?> FilesOfAsync(ModelCatalog models, string projectId, string id, CancellationToken ct)
     {
-        string? root;
-        if (await directory.FindRecordAsync(projectId, id, ct) is { } record)
-            root = Path.Combine(Path.GetFullPath(options.ArtifactsRoot), record.ArtifactPath);
-        else if (catalog.Find(id) is { } info)
-            root = info.Directory;
-        else
-            return null;
-
+        if (await models.FindAsync(projectId, id, ct) is not { } model) return null;
+        var root = model.Directory;
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
         if (root is null || !Directory.Exists(root)) return files;
         foreach (var file in Directory.EnumerateFiles(root).Order(StringComparer.Ordinal))
             files[Path.GetFileName(file)] = file;
-        var adapter = Path.Combine(root, AdapterDirectory);
+        var adapter = Path.Combine(root, ModelRecord.AdapterDirectory);
         if (Directory.Exists(adapter))
             foreach (var file in Directory.EnumerateFiles(adapter, "adapter_*").Order(StringComparer.Ordinal))
                 files.TryAdd(Path.GetFileName(file), file);

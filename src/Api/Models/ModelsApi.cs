@@ -30,8 +30,7 @@ public static class ModelsApi
 {
     public static void AddModels(this IServiceCollection services)
     {
-        services.AddSingleton(sp => new BaseModelCatalog(Path.GetFullPath(sp.GetRequiredService<IOptions<TuningOptions>>().Value.ModelsRoot)));
-        services.AddScoped<ModelDirectory>();
+        services.AddScoped(sp => new ModelCatalog(sp.GetRequiredService<Domain.Persistence.TuningDbContext>(), sp.GetRequiredService<IOptions<TuningOptions>>().Value));
     }
 
     public static void MapModelsApi(this IEndpointRouteBuilder v1)
@@ -46,23 +45,23 @@ public static class ModelsApi
             .WithSummary("Deletes a fine-tuned model of this project; base models cannot be deleted (403).");
     }
 
-    private static async Task<Ok<ModelList>> List(CallerContext caller, ModelDirectory directory, CancellationToken ct) =>
-        TypedResults.Ok(new ModelList((await directory.ListAsync(caller.ProjectId, ct)).Select(ModelObject.From).ToList()));
+    private static async Task<Ok<ModelList>> List(CallerContext caller, ModelCatalog models, CancellationToken ct) =>
+        TypedResults.Ok(new ModelList((await models.ListAsync(caller.ProjectId, ct)).Select(ModelObject.From).ToList()));
 
     private static async Task<Results<Ok<ModelObject>, JsonHttpResult<ErrorResponse>>> Get(
-        string id, CallerContext caller, ModelDirectory directory, CancellationToken ct) =>
-        await directory.FindAsync(caller.ProjectId, id, ct) is { } model
+        string id, CallerContext caller, ModelCatalog models, CancellationToken ct) =>
+        await models.FindAsync(caller.ProjectId, id, ct) is { } model
             ? TypedResults.Ok(ModelObject.From(model))
             : ApiErrors.NotFound("model", id, "model");
 
     private static async Task<Results<Ok<DeletedModel>, JsonHttpResult<ErrorResponse>>> Delete(
-        string id, CallerContext caller, ModelDirectory directory, Domain.Persistence.TuningDbContext db, CancellationToken ct)
+        string id, CallerContext caller, ModelCatalog models, Domain.Persistence.TuningDbContext db, CancellationToken ct)
     {
-        var entry = await directory.FindAsync(caller.ProjectId, id, ct);
+        var entry = await models.FindAsync(caller.ProjectId, id, ct);
         if (entry is null) return ApiErrors.NotFound("model", id, "model");
         if (entry.IsBase)
             return ApiErrors.Error(StatusCodes.Status403Forbidden, $"'{id}' is a base model; only fine-tuned models can be deleted.", "model_not_deletable", "model");
-        var record = (await directory.FindRecordAsync(caller.ProjectId, id, ct))!;
+        var record = (await models.FindRecordAsync(caller.ProjectId, id, ct))!;
         record.DeletedAt = DateTimeOffset.UtcNow;
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(new DeletedModel(id, true));

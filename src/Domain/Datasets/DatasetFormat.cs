@@ -21,7 +21,7 @@ public static class DatasetFormat
         _ => 100,
     };
 
-    /// <summary>The format a messages line has once the file's format is known (see <see cref="DatasetValidator"/>).</summary>
+    /// <summary>The format of a messages line on its own, before the file's format is known (see <see cref="DatasetFormatClassifier"/>).</summary>
     internal static string OfMessages(IReadOnlyList<ChatMessage> messages) =>
         messages[^1].Role == ChatMessage.User ? PromptOnly : Chat;
 }

@@ -1,4 +1,7 @@
 using System.Runtime.CompilerServices;
+using Microsoft.EntityFrameworkCore;
+using TuningService.Domain.Files;
+using TuningService.Domain.Persistence;
 
 namespace TuningService.Domain.Datasets;
 
@@ -10,8 +13,9 @@ public sealed class InvalidDatasetException(DatasetIssue issue)
 }
 
 /// <summary>
-/// Streams the typed examples of a validated file, with the same parser and format rules as
-/// <see cref="DatasetValidator"/>. Memory is bounded by one read buffer plus the longest line.
+/// Streams the typed examples of a validated file, with the same parser (<see cref="ExampleParser"/>) and format
+/// rules (<see cref="DatasetFormatClassifier"/>) as <see cref="DatasetValidator"/>: the one dataset reader of the
+/// service. Memory is bounded by one read buffer plus the longest line.
 /// </summary>
 public static class DatasetReader
 {
@@ -37,11 +41,29 @@ public static class DatasetReader
         foreach (var example in collector.Drain()) yield return example;
     }
 
+    /// <summary>
+    /// Every example of a processed file of <paramref name="projectId"/>, streamed from its stored chunks and read with
+    /// the file's stored format. Null when the project has no such file or it was not processed (rejected at upload).
+    /// Throws <see cref="InvalidDatasetException"/> on the first line that does not validate.
+    /// </summary>
+    public static async Task<List<DatasetExample>?> ReadStoredAsync(TuningDbContext db, string projectId, string fileId, CancellationToken ct = default)
+    {
+        var file = await db.Files.AsNoTracking()
+            .Where(f => f.Id == fileId && f.ProjectId == projectId && f.Status == DatasetFileStatus.Processed)
+            .Select(f => new { f.Format, f.Examples, f.ChunkCount, f.Bytes })
+            .SingleOrDefaultAsync(ct);
+        if (file is null) return null;
+        await using var content = new FileContentStream(db, fileId, file.ChunkCount, file.Bytes);
+        var examples = new List<DatasetExample>(file.Examples);
+        await foreach (var example in ReadAsync(content, file.Format, ct: ct)) examples.Add(example);
+        return examples;
+    }
+
     private sealed class Collector(DatasetLimits limits, string? format) : ILineSink
     {
         private readonly List<DatasetExample> _ready = [];
         private readonly List<DatasetIssue> _issues = [];
-        private string? _format = format;
+        private readonly DatasetFormatClassifier _classifier = new(format);
 
         public DatasetLimits Limits => limits;
 
@@ -54,16 +76,10 @@ public static class DatasetReader
 
         public void OnLine(long line, ReadOnlySpan<byte> content)
         {
-            if (content.Trim(" \t"u8).IsEmpty) return;
+            if (JsonlLineSplitter.IsBlank(content)) return;
             _issues.Clear();
             var example = ExampleParser.Parse(content, line, _issues) ?? throw new InvalidDatasetException(_issues[0]);
-            var lineFormat = DatasetValidator.FormatOf(example);
-            _format ??= lineFormat;
-            if (example is ChatExample chat && _format == DatasetFormat.PromptOnly && lineFormat == DatasetFormat.PromptOnly)
-                example = new PromptOnlyExample(null, chat.Messages);
-            else if (lineFormat != _format && !(example is ChatExample && _format == DatasetFormat.Chat))
-                throw new InvalidDatasetException(new(line, null, DatasetCodes.MixedFormats, $"Line is {lineFormat}; the file is {_format}."));
-            _ready.Add(example);
+            _ready.Add(_classifier.Classify(example, line, _issues) ?? throw new InvalidDatasetException(_issues[0]));
         }
 
         public void OnLineTooLong(long line, long length) =>

@@ -5,12 +5,8 @@ namespace TuningService.Domain.Datasets;
 /// <see cref="Complete"/>. Memory is bounded by <see cref="DatasetLimits"/>, never by the file's size.
 /// <para>
 /// Format detection: the first valid line decides the file's format and every later valid line must have the same
-/// one (<c>mixed_formats</c> otherwise). A messages line whose conversation ends with a user turn is
-/// <c>prompt_only</c>, any other is <c>chat</c>; so a chat file whose every conversation ends with a user turn is a
-/// prompt-only file. Once a file is <c>chat</c>, a messages line without an assistant turn is
-/// <c>no_assistant_message</c> (a trailing user turn after an assistant turn is allowed and ignored by training);
-/// once it is <c>prompt_only</c>, a messages line not ending with a user turn is <c>last_message_not_user</c>.
-/// Blank lines are skipped. A leading UTF-8 BOM is ignored.
+/// one (<c>mixed_formats</c> otherwise); <see cref="DatasetFormatClassifier"/> holds the rules, shared with
+/// <see cref="DatasetReader"/>. Blank lines are skipped. A leading UTF-8 BOM is ignored.
 /// </para>
 /// </summary>
 public sealed class DatasetValidator : ILineSink
@@ -24,8 +20,7 @@ public sealed class DatasetValidator : ILineSink
     private long _bytes;
     private long _nonBlankLines;
     private long _examples;
-    private string? _format;
-    private long _formatLine;
+    private readonly DatasetFormatClassifier _classifier = new();
 
     public DatasetValidator(DatasetLimits? limits = null)
     {
@@ -53,8 +48,9 @@ public sealed class DatasetValidator : ILineSink
         else if (_errorCount == 0 && _examples < _limits.MinExamples)
             AddError(new(null, null, DatasetCodes.TooFewExamples,
                 $"The file has {_examples} examples; at least {_limits.MinExamples} are required, and training wants hundreds."));
-        var warnings = _format is null ? [] : _statistics.Warnings(_format, _examples);
-        return new DatasetReport(_format, _examples, _bytes, _splitter.LinesSeen, _errors.ToList(), _errorCount, warnings);
+        var format = _classifier.Format;
+        var warnings = format is null ? [] : _statistics.Warnings(format, _examples);
+        return new DatasetReport(format, _examples, _bytes, _splitter.LinesSeen, _errors.ToList(), _errorCount, warnings);
     }
 
     /// <summary>Validates a whole stream (the worker's and the tests' entry point).</summary>
@@ -69,7 +65,7 @@ public sealed class DatasetValidator : ILineSink
 
     void ILineSink.OnLine(long line, ReadOnlySpan<byte> content)
     {
-        if (IsBlank(content)) return;
+        if (JsonlLineSplitter.IsBlank(content)) return;
         _nonBlankLines++;
         if (_examples >= _limits.MaxExamples)
         {
@@ -80,7 +76,7 @@ public sealed class DatasetValidator : ILineSink
         }
         _lineIssues.Clear();
         var example = ExampleParser.Parse(content, line, _lineIssues);
-        if (example is not null) example = Classify(example, line, _lineIssues);
+        if (example is not null) example = _classifier.Classify(example, line, _lineIssues);
         foreach (var issue in _lineIssues) AddError(issue);
         if (example is null) return;
         _examples++;
@@ -93,61 +89,9 @@ public sealed class DatasetValidator : ILineSink
         AddError(new(line, null, DatasetCodes.LineTooLong, $"The line is {length} bytes; the limit is {_limits.MaxLineBytes}. Shorten or split the example."));
     }
 
-    /// <summary>Fixes the file's format on the first valid line and holds every later line to it.</summary>
-    private DatasetExample? Classify(DatasetExample example, long line, List<DatasetIssue> issues)
-    {
-        var format = FormatOf(example);
-        if (example is ChatExample chat)
-        {
-            var hasAssistant = chat.Messages.Any(m => m.Role == ChatMessage.Assistant);
-            if (_format is DatasetFormat.Chat && !hasAssistant) return Reject(issues, line, "messages", DatasetCodes.NoAssistantMessage,
-                "The conversation has no assistant message; instruction tuning learns from assistant turns.");
-            if (_format is DatasetFormat.PromptOnly && format is DatasetFormat.Chat) return Reject(issues, line, "messages", DatasetCodes.LastMessageNotUser,
-                $"The file is prompt_only (line {_formatLine}'s conversation ends with a user turn), so every conversation must end with a user turn for the policy to answer.");
-            if (_format is null && !hasAssistant && format is DatasetFormat.Chat) return Reject(issues, line, "messages", DatasetCodes.NoAssistantMessage,
-                "The conversation neither ends with a user turn (a prompt) nor holds an assistant message (a chat example).");
-            if (_format is DatasetFormat.Chat) format = DatasetFormat.Chat;
-            if (format is DatasetFormat.PromptOnly) example = new PromptOnlyExample(null, chat.Messages);
-        }
-        if (_format is null)
-        {
-            _format = format;
-            _formatLine = line;
-        }
-        else if (format != _format)
-        {
-            return Reject(issues, line, null, DatasetCodes.MixedFormats,
-                $"This line is {format} but line {_formatLine} made the file {_format}; a file holds one format.");
-        }
-        return example;
-    }
-
-    internal static string FormatOf(DatasetExample example) => example switch
-    {
-        TextExample => DatasetFormat.Text,
-        PromptCompletionExample => DatasetFormat.PromptCompletion,
-        ChatExample chat => DatasetFormat.OfMessages(chat.Messages),
-        PreferenceExample => DatasetFormat.Preference,
-        PromptOnlyExample => DatasetFormat.PromptOnly,
-        _ => throw new ArgumentOutOfRangeException(nameof(example)),
-    };
-
-    private static DatasetExample? Reject(List<DatasetIssue> issues, long line, string? field, string code, string message)
-    {
-        issues.Add(new DatasetIssue(line, field, code, message));
-        return null;
-    }
-
     private void AddError(DatasetIssue issue)
     {
         _errorCount++;
         if (_errors.Count < _limits.MaxReportedErrors) _errors.Add(issue);
-    }
-
-    private static bool IsBlank(ReadOnlySpan<byte> line)
-    {
-        foreach (var b in line)
-            if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r')) return false;
-        return true;
     }
 }

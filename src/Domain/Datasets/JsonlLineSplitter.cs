@@ -26,6 +26,14 @@ internal sealed class JsonlLineSplitter(int maxLineBytes)
 
     public long LinesSeen => _line;
 
+    /// <summary>A line of only spaces, tabs and carriage returns: skipped by the validator and the reader alike.</summary>
+    public static bool IsBlank(ReadOnlySpan<byte> line)
+    {
+        foreach (var b in line)
+            if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r')) return false;
+        return true;
+    }
+
     public void Write(ReadOnlySpan<byte> data, ILineSink sink)
     {
         while (!data.IsEmpty)

@@ -13,6 +13,9 @@ public static class ModelKinds
 /// </summary>
 public sealed class ModelRecord
 {
+    /// <summary>LoRA jobs keep their PEFT adapter (<c>adapter_config.json</c>, <c>adapter_model.safetensors</c>) in this subdirectory, beside the merged model.</summary>
+    public const string AdapterDirectory = "adapter";
+
     /// <summary>The OpenAI-style name, e.g. <c>ft:tiny-gpt2:sentiment:ftjob-abc</c>.</summary>
     public required string Id { get; init; }
     public required string ProjectId { get; init; }

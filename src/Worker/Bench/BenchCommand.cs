@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using TorchSharp;
+using TuningService.Domain.Models;
 using TuningService.Worker.Engine;
 using TuningService.Worker.Engine.Checkpoints;
 using TuningService.Worker.Engine.Data;
@@ -44,7 +45,11 @@ public static class BenchCommand
         Trainer trainer;
         if (options.TryGetValue("dataset", out var dataset))
         {
-            var loaded = new ModelCatalog(Get("models-root", "models")).Load(Get("model", "tiny-gpt2"), seed: 1);
+            // --model: a preset or a checkpoint folder under --models-root (as a job names it), else a model directory path.
+            var modelId = Get("model", "tiny-gpt2");
+            var loaded = ModelCatalog.FindBase(Get("models-root", "models"), modelId) is { } model
+                ? ModelLoader.Load(model, seed: 1)
+                : ModelLoader.LoadDirectory(modelId, modelId);
             var template = new ChatTemplate(loaded.Tokenizer);
             var examples = DomainExamples.ReadFile(dataset).Select(e => DomainExamples.ToTraining(e, template)
                 ?? throw new InvalidDataException($"{dataset}: bench --method supervised needs text, prompt_completion or chat data.")).ToList();

@@ -36,8 +36,8 @@ public static class Extensions
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
         services.AddSingleton<ArtifactStore>();
-        services.AddSingleton<BaseModelResolver>();
-        services.AddSingleton<DatasetReader>();
+        services.AddSingleton<JobModels>();
+        services.AddSingleton<TrainingFiles>();
         services.AddSingleton<ModelPublisher>();
         services.AddSingleton<ITrainingMethod, SupervisedMethod>();
         services.AddSingleton<ITrainingMethod, RewardModelMethod>();

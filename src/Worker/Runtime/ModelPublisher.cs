@@ -19,25 +19,28 @@ public sealed class ModelPublisher
 {
     public const string ResultsPurpose = "fine-tune-results";
 
+    /// <summary>The base model a job's model descends from: the job's model, or the recorded base of the fine-tuned model it continues.</summary>
+    public static string RootBase(TrainingJob job, Func<string, ModelRecord?> findProduced) =>
+        job.Model.StartsWith("ft:", StringComparison.Ordinal) && findProduced(job.Model) is { } parent ? parent.BaseModel : job.Model;
+
     /// <summary>A model continued from a fine-tuned one keeps the root base in its name, so names do not nest.</summary>
-    public static string ModelName(TrainingJob job, Func<string, ModelRecord?> findProduced)
-    {
-        var root = job.Model.StartsWith("ft:", StringComparison.Ordinal) && findProduced(job.Model) is { } parent
-            ? parent.BaseModel : job.Model;
-        return string.IsNullOrEmpty(job.Suffix) ? $"ft:{root}:{job.Id}" : $"ft:{root}:{job.Suffix}:{job.Id}";
-    }
+    public static string ModelName(TrainingJob job, Func<string, ModelRecord?> findProduced) => ModelName(job, RootBase(job, findProduced));
+
+    private static string ModelName(TrainingJob job, string rootBase) =>
+        string.IsNullOrEmpty(job.Suffix) ? $"ft:{rootBase}:{job.Id}" : $"ft:{rootBase}:{job.Suffix}:{job.Id}";
 
     public Task PublishAsync(JobLease lease, MethodResult result) => lease.ChangeAsync(async (db, job) =>
     {
         if (job.Status != JobStatus.Running || job.LeaseOwner != lease.Worker) return null;
-        var name = ModelName(job, id => db.Models.AsNoTracking().SingleOrDefault(m => m.Id == id && m.ProjectId == job.ProjectId));
+        var rootBase = RootBase(job, id => db.Models.AsNoTracking().SingleOrDefault(m => m.Id == id && m.ProjectId == job.ProjectId));
+        var name = ModelName(job, rootBase);
         if (!await db.Models.AnyAsync(m => m.Id == name))
             db.Models.Add(new ModelRecord
             {
                 Id = name,
                 ProjectId = job.ProjectId,
                 Kind = result.ModelKind,
-                BaseModel = name.Split(':')[1],
+                BaseModel = rootBase,
                 JobId = job.Id,
                 ArtifactPath = result.ModelPath!,
                 Architecture = result.Architecture,
@@ -80,7 +83,7 @@ public sealed class ModelPublisher
         Filename = $"step_metrics_{job.Id}.csv",
         Purpose = ResultsPurpose,
         Bytes = csv.Length,
-        Status = "processed",
+        Status = DatasetFileStatus.Processed,
         Format = "csv",
         Sha256 = Convert.ToHexStringLower(SHA256.HashData(csv)),
         ChunkCount = 1,

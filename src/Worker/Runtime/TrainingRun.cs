@@ -10,8 +10,8 @@ public sealed class TrainingRun
     public required JobReporter Reporter { get; init; }
     public required CheckpointRegistry Checkpoints { get; init; }
     public required ArtifactStore Artifacts { get; init; }
-    public required BaseModelResolver Models { get; init; }
-    public required DatasetReader Datasets { get; init; }
+    public required JobModels Models { get; init; }
+    public required TrainingFiles Datasets { get; init; }
     public required torch.Device Device { get; init; }
     /// <summary>The name the fine-tuned model will be registered under, <c>ft:{base}:{suffix}:{job}</c>.</summary>
     public required string ModelName { get; init; }

@@ -1,5 +1,6 @@
 using System.Net;
 using TuningService.Api.Tests.Jobs;
+using TuningService.Domain;
 using TuningService.Domain.Models;
 
 namespace TuningService.Api.Tests.Models;
@@ -70,5 +71,47 @@ public sealed class ModelsApiTests(JobsApiFactory api) : IClassFixture<JobsApiFa
         var (response, body) = await client.PostJsonAsync("/v1/fine_tuning/jobs", $$"""{"model":"{{mine}}","training_file":"{{file}}"}""");
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("model_not_found", body.Error().Str("code"));
+    }
+
+    [Fact]
+    public async Task ModelFiles_ListAndStream_AFineTunedModelsFilesAndAdapter_ABaseCheckpointsFiles_AndNothingForPresets()
+    {
+        var (projectId, client) = await api.CreateProjectAsync();
+        var (_, otherClient) = await api.CreateProjectAsync();
+        var jobId = Ids.New("ftjob-");
+        var modelDir = Path.Combine(api.ArtifactsRoot, "models", jobId);
+        Directory.CreateDirectory(Path.Combine(modelDir, ModelRecord.AdapterDirectory));
+        await File.WriteAllTextAsync(Path.Combine(modelDir, "config.json"), """{"model_type":"gpt2"}""");
+        await File.WriteAllBytesAsync(Path.Combine(modelDir, "model.safetensors"), [1, 2, 3]);
+        await File.WriteAllTextAsync(Path.Combine(modelDir, ModelRecord.AdapterDirectory, "adapter_config.json"), """{"peft_type":"LORA"}""");
+        await File.WriteAllTextAsync(Path.Combine(modelDir, ModelRecord.AdapterDirectory, "tokenizer.json"), "{}"); // only adapter_* files are listed
+        var modelId = $"ft:tiny-gpt2:{jobId}";
+        await using (var db = api.CreateDbContext())
+        {
+            db.Models.Add(new ModelRecord
+            {
+                Id = modelId, ProjectId = projectId, Kind = ModelKinds.FineTuned, BaseModel = "tiny-gpt2", JobId = jobId,
+                ArtifactPath = Path.Combine("models", jobId), Architecture = "gpt2",
+            });
+            await db.SaveChangesAsync();
+        }
+        Directory.CreateDirectory(Path.Combine(api.ModelsRoot, "hf-files"));
+        await File.WriteAllTextAsync(Path.Combine(api.ModelsRoot, "hf-files", "config.json"), """{"model_type":"llama"}""");
+
+        var escaped = Uri.EscapeDataString(modelId);
+        var (response, list) = await client.GetJsonAsync($"/v1/models/{escaped}/files");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["adapter_config.json", "config.json", "model.safetensors"],
+            list.GetProperty("data").EnumerateArray().Select(f => f.Str("name")).Order(StringComparer.Ordinal));
+        Assert.Equal([1, 2, 3], await client.GetByteArrayAsync($"/v1/models/{escaped}/files/model.safetensors"));
+        Assert.Equal("LORA", (await client.GetJsonAsync($"/v1/models/{escaped}/files/adapter_config.json")).Body.Str("peft_type"));
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/v1/models/{escaped}/files/tokenizer.json")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await otherClient.GetAsync($"/v1/models/{escaped}/files")).StatusCode);
+
+        var (_, checkpoint) = await client.GetJsonAsync("/v1/models/hf-files/files");
+        Assert.Equal(["config.json"], checkpoint.GetProperty("data").EnumerateArray().Select(f => f.Str("name")));
+        var (presetResponse, preset) = await client.GetJsonAsync("/v1/models/tiny-gpt2/files");
+        Assert.Equal(HttpStatusCode.OK, presetResponse.StatusCode);
+        Assert.Empty(preset.GetProperty("data").EnumerateArray());
     }
 }

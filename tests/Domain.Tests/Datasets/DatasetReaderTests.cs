@@ -57,4 +57,39 @@ public sealed class DatasetReaderTests
         var error = await Assert.ThrowsAsync<InvalidDatasetException>(() => Read(PromptCompletion(0) + "\n{bad\n"));
         Assert.Equal((DatasetCodes.InvalidJson, 2L), (error.Issue.Code, error.Issue.Line!.Value));
     }
+
+    [Fact]
+    public async Task Read_RejectsAConversationWithoutAssistant_InAStoredChatFile_LikeTheValidator()
+    {
+        var content = Lines(12, Chat) + PromptOnlyChat(0) + "\n";
+        var error = await Assert.ThrowsAsync<InvalidDatasetException>(() => Read(content, DatasetFormat.Chat));
+        Assert.Equal((DatasetCodes.NoAssistantMessage, 13L, "messages"), (error.Issue.Code, error.Issue.Line!.Value, error.Issue.Field));
+        Assert.Equal(error.Issue.Code, SingleError(await Validate(content)).Code);
+    }
+
+    [Fact]
+    public async Task Read_RejectsAConversationEndingWithAssistant_InAStoredPromptOnlyFile()
+    {
+        var error = await Assert.ThrowsAsync<InvalidDatasetException>(() => Read(PromptOnlyChat(0) + "\n" + Chat(1) + "\n", DatasetFormat.PromptOnly));
+        Assert.Equal((DatasetCodes.LastMessageNotUser, 2L), (error.Issue.Code, error.Issue.Line!.Value));
+    }
+
+    [Theory]
+    [InlineData(DatasetFormat.Text, 1L)]   // the stored format decides from line 1
+    [InlineData(null, 2L)]                 // the first line decides
+    public async Task Read_RejectsALineOfAnotherFormat_AsMixedFormats(string? format, long line)
+    {
+        var content = Json(new { text = "plain" }) + "\n" + PromptCompletion(1) + "\n";
+        if (format is not null) content = PromptCompletion(0) + "\n";
+        var error = await Assert.ThrowsAsync<InvalidDatasetException>(() => Read(content, format));
+        Assert.Equal((DatasetCodes.MixedFormats, line), (error.Issue.Code, error.Issue.Line!.Value));
+    }
+
+    [Fact]
+    public async Task Read_SkipsTheLinesTheValidatorCallsBlank()
+    {
+        var content = PromptCompletion(0) + "\n \t\r\r\n\n" + PromptCompletion(1) + "\n";
+        Assert.Equal(2, (await Read(content)).Count);
+        Assert.Equal(2, (await Validate(content, new DatasetLimits { MinExamples = 1 })).Examples);
+    }
 }

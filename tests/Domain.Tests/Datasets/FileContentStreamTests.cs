@@ -13,7 +13,7 @@ public sealed class FileContentStreamTests(MigratedDatabase database) : IClassFi
         var content = Enumerable.Range(0, 2500).Select(i => (byte)(i % 251)).ToArray();
         await using (var db = database.CreateDbContext())
         {
-            db.Files.Add(new DatasetFile { Id = id, ProjectId = Project.DefaultProjectId, Filename = "a.jsonl", Purpose = "fine-tune", Status = "processed", Bytes = content.Length, ChunkCount = 3 });
+            db.Files.Add(new DatasetFile { Id = id, ProjectId = Project.DefaultProjectId, Filename = "a.jsonl", Purpose = "fine-tune", Status = DatasetFileStatus.Processed, Bytes = content.Length, ChunkCount = 3 });
             await db.SaveChangesAsync();
             // inserted out of order on purpose
             db.FileChunks.Add(new FileChunk { FileId = id, Index = 2, Data = content[2000..] });

@@ -37,19 +37,18 @@ public sealed class ModelArchitectureTests
     [Fact]
     public void Presets_ListTinyGpt2AndTinyLlama_WithGpt2Vocabulary()
     {
-        var ids = ModelCatalog.Presets.Select(p => p.Id).ToList();
+        var ids = ModelLoader.Presets.Select(p => p.Id).ToList();
         Assert.Contains("tiny-gpt2", ids);
         Assert.Contains("tiny-llama", ids);
-        Assert.All(ModelCatalog.Presets, p => Assert.Equal(50257, p.Config.VocabSize));
+        Assert.All(ModelLoader.Presets, p => Assert.Equal(50257, p.Config.VocabSize));
     }
 
     [Fact]
     public void Preset_IsInitialisedDeterministically_FromTheSeed()
     {
-        var catalog = new ModelCatalog("/nonexistent");
-        using var a = catalog.Load("tiny-llama", seed: 7);
-        using var b = catalog.Load("tiny-llama", seed: 7);
-        using var c = catalog.Load("tiny-llama", seed: 8);
+        using var a = ModelLoader.LoadPreset("tiny-llama", seed: 7);
+        using var b = ModelLoader.LoadPreset("tiny-llama", seed: 7);
+        using var c = ModelLoader.LoadPreset("tiny-llama", seed: 8);
         var ids = tensor(new long[] { 15496, 995, 11, 50256 }).unsqueeze(0);
         Assert.True(a.Model.forward(ids).allclose(b.Model.forward(ids), rtol: 0, atol: 0));
         Assert.False(a.Model.forward(ids).allclose(c.Model.forward(ids)));

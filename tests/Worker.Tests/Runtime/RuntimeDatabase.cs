@@ -50,7 +50,7 @@ public sealed class RuntimeDatabase : IAsyncLifetime
         var file = new DatasetFile
         {
             Id = Ids.New("file-"), ProjectId = Project.DefaultProjectId, Filename = $"{format}.jsonl", Purpose = "fine-tune",
-            Bytes = bytes.Length, Status = "processed", Format = format, Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)), ChunkCount = 1,
+            Bytes = bytes.Length, Status = DatasetFileStatus.Processed, Format = format, Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)), ChunkCount = 1,
         };
         await using var db = CreateDbContext();
         db.Files.Add(file);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using TuningService.Domain.Datasets;
 
 namespace TuningService.Domain.Jobs.Specs;
 
@@ -122,10 +123,10 @@ public static class MethodTypes
     /// <summary>Dataset formats each method trains on.</summary>
     public static IReadOnlyList<string> FormatsFor(string method) => method switch
     {
-        Supervised => ["prompt_completion", "text"],
-        Instruction => ["chat"],
-        RewardModel or Dpo => ["preference"],
-        Ppo => ["prompt_only"],
+        Supervised => [DatasetFormat.PromptCompletion, DatasetFormat.Text],
+        Instruction => [DatasetFormat.Chat],
+        RewardModel or Dpo => [DatasetFormat.Preference],
+        Ppo => [DatasetFormat.PromptOnly],
         _ => [],
     };
 }

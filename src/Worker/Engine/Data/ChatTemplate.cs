@@ -1,3 +1,4 @@
+using TuningService.Domain.Datasets;
 using TuningService.Worker.Engine.Tokenization;
 
 namespace TuningService.Worker.Engine.Data;
@@ -27,7 +28,7 @@ public sealed class ChatTemplate
         var segments = new List<ExampleSegment>();
         foreach (var message in messages)
         {
-            bool trained = message.Role == "assistant" && message.Weight != 0;
+            bool trained = message.Role == ChatMessage.Assistant && message.Weight != 0;   // a null weight means 1
             segments.Add(ExampleSegment.Prompt($"{Start}{message.Role}\n"));
             segments.Add(new ExampleSegment(message.Content, trained));
             segments.Add(EndOfTurn(trained));

@@ -13,12 +13,9 @@ public static class DomainExamples
     {
         PromptCompletionExample pc => TrainingExample.FromPromptCompletion(pc.Prompt, pc.Completion),
         TextExample text => TrainingExample.FromText(text.Text),
-        ChatExample chat => template.Render(Messages(chat.Messages)),
+        ChatExample chat => template.Render(chat.Messages),
         _ => null,
     };
-
-    public static IReadOnlyList<ChatMessage> Messages(IReadOnlyList<Domain.Datasets.ChatMessage> messages)
-        => messages.Select(m => new ChatMessage(m.Role, m.Content, m.Weight ?? 1)).ToList();
 
     /// <summary>Every example of a local JSONL file (benchmarks, tools); throws InvalidDatasetException on a bad line.</summary>
     public static List<DatasetExample> ReadFile(string path)

@@ -32,6 +32,3 @@ public sealed record TrainingExample(IReadOnlyList<ExampleSegment> Segments)
     /// <summary>The same example with every segment trainable (train_on_inputs).</summary>
     public TrainingExample TrainEverything() => new(Segments.Select(s => s with { Trainable = true }).ToList());
 }
-
-/// <summary>One chat turn; weight 0 on an assistant turn excludes it from the loss.</summary>
-public sealed record ChatMessage(string Role, string Content, double Weight = 1.0);

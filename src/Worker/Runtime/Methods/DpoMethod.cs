@@ -72,8 +72,8 @@ internal static class PolicyOutput
             policy.Tokenizer.SaveTo(temp);
             if (hp.Lora is { } lora)
             {
-                LoraAdapter.Save(policy.Model, lora, Path.Combine(temp, "adapter"), run.Job.Model);
-                policy.Tokenizer.SaveTo(Path.Combine(temp, "adapter"));
+                LoraAdapter.Save(policy.Model, lora, Path.Combine(temp, Domain.Models.ModelRecord.AdapterDirectory), run.Job.Model);
+                policy.Tokenizer.SaveTo(Path.Combine(temp, Domain.Models.ModelRecord.AdapterDirectory));
             }
         });
 }

@@ -58,13 +58,13 @@ internal static class RlhfData
     /// <summary>Preference pairs as the Domain parser read them; chat prompts rendered up to the assistant header.</summary>
     public static List<PreferencePair> ReadPairs(TrainingRun run, string fileId, string param, ChatTemplate template)
         => Read(run, fileId, param, "preference", example => example is PreferenceExample pair
-            ? new PreferencePair(pair.Prompt ?? template.RenderPrompt(DomainExamples.Messages(pair.PromptMessages!)), pair.Chosen, pair.Rejected)
+            ? new PreferencePair(pair.Prompt ?? template.RenderPrompt(pair.PromptMessages!), pair.Chosen, pair.Rejected)
             : null);
 
     /// <summary>PPO prompts as the Domain parser read them; chat prompts rendered up to the assistant header.</summary>
     public static List<string> ReadPrompts(TrainingRun run, string fileId, string param, ChatTemplate template)
         => Read(run, fileId, param, "prompt_only", example => example is PromptOnlyExample prompt
-            ? prompt.Prompt ?? template.RenderPrompt(DomainExamples.Messages(prompt.Messages!))
+            ? prompt.Prompt ?? template.RenderPrompt(prompt.Messages!)
             : null);
 
     /// <summary>Encodes pairs and fails with example_too_long when none fits within max_seq_length.</summary>

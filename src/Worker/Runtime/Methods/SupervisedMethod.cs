@@ -57,7 +57,7 @@ public sealed class SupervisedMethod : ITrainingMethod
         var modelPath = ArtifactStore.ModelPath(job.Id);
         trainer.SaveModel(run.Artifacts.FullPath(modelPath));
         if (trainer.Hyperparameters.Lora is not null)
-            trainer.SaveAdapter(Path.Combine(run.Artifacts.FullPath(modelPath), "adapter"), job.Model);
+            trainer.SaveAdapter(Path.Combine(run.Artifacts.FullPath(modelPath), Domain.Models.ModelRecord.AdapterDirectory), job.Model);
         var trainedTokens = (long)(lastMetrics.GetValueOrDefault("trained_tokens") ?? 0);
         return new MethodResult(StopReason.None, trainedTokens, modelPath, Architecture: loaded.Model.Config.ModelType);
     }

@@ -7,12 +7,10 @@ namespace TuningService.Worker.Tests.Engine.Rlhf;
 
 public sealed class DpoTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
 {
-    private static readonly ModelCatalog Catalog = new("/nonexistent");
-
     [Fact]
     public void Dpo_LearnsToPreferPoliteReplies_WithHighRewardAccuracyOnValidation()
     {
-        using var loaded = Catalog.Load("tiny-gpt2", seed: 11);
+        using var loaded = ModelLoader.LoadPreset("tiny-gpt2", seed: 11);
         var tokenizer = loaded.Tokenizer;
         var (train, _) = PreferenceEncoder.EncodePairs(PolitePreferences.Pairs(32, seed: 1), tokenizer, 256);
         var (valid, _) = PreferenceEncoder.EncodePairs(PolitePreferences.Pairs(16, seed: 2), tokenizer, 256);
@@ -38,18 +36,18 @@ public sealed class DpoTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
         DpoTrainer Build(LoadedModel m) =>
             new(m.Model, m.Model, PreferenceEncoder.EncodePairs(pairs, m.Tokenizer, 256).Kept, [], hp, new DpoSettings { LossType = "ipo" }, m.Tokenizer.PadId);
 
-        using var straight = Catalog.Load("tiny-gpt2", seed: 3);
+        using var straight = ModelLoader.LoadPreset("tiny-gpt2", seed: 3);
         using var straightTrainer = Build(straight);
         while (straightTrainer.Step < straightTrainer.TotalSteps) straightTrainer.TrainStep();
 
         var directory = Path.Combine(Directory.CreateTempSubdirectory("dpo-state-").FullName, "step-1");
-        using (var first = Catalog.Load("tiny-gpt2", seed: 3))
+        using (var first = ModelLoader.LoadPreset("tiny-gpt2", seed: 3))
         using (var firstTrainer = Build(first))
         {
             firstTrainer.TrainStep();
             firstTrainer.SaveState(directory);
         }
-        using var resumed = Catalog.Load("tiny-gpt2", seed: 3);
+        using var resumed = ModelLoader.LoadPreset("tiny-gpt2", seed: 3);
         using var resumedTrainer = Build(resumed);
         resumedTrainer.LoadState(directory);
         Assert.Equal(1, resumedTrainer.Step);

@@ -8,13 +8,11 @@ namespace TuningService.Worker.Tests.Engine.Rlhf;
 
 public sealed class RewardModelTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
 {
-    private static readonly ModelCatalog Catalog = new("/nonexistent");
-
     [Fact]
     public void Reward_IsReadAtTheLastRealToken_WhateverTheRightPadding()
     {
         using var scope = NewDisposeScope();
-        using var loaded = Catalog.Load("tiny-gpt2", seed: 3);
+        using var loaded = ModelLoader.LoadPreset("tiny-gpt2", seed: 3);
         var model = new RewardModel(loaded.Model);
         var (pairs, _) = PreferenceEncoder.EncodePairs(PolitePreferences.Pairs(4, seed: 1), loaded.Tokenizer, 512);
         using var batch = PairBatch.Collate(pairs, loaded.Tokenizer.PadId, CPU);
@@ -30,7 +28,7 @@ public sealed class RewardModelTrainerTests(Xunit.Abstractions.ITestOutputHelper
     [Fact]
     public void RewardModel_LearnsPoliteOverRude_WithHighValidationPairwiseAccuracy()
     {
-        using var loaded = Catalog.Load("tiny-gpt2", seed: 5);
+        using var loaded = ModelLoader.LoadPreset("tiny-gpt2", seed: 5);
         manual_seed(5);
         var model = new RewardModel(loaded.Model);
         var tokenizer = loaded.Tokenizer;
@@ -53,7 +51,7 @@ public sealed class RewardModelTrainerTests(Xunit.Abstractions.ITestOutputHelper
     public void SavedRewardModel_IsAnHfSequenceClassificationDirectory_ThatLoadsBackTheSameScores()
     {
         using var scope = NewDisposeScope();
-        using var loaded = Catalog.Load("tiny-gpt2", seed: 3);
+        using var loaded = ModelLoader.LoadPreset("tiny-gpt2", seed: 3);
         var model = new RewardModel(loaded.Model);
         var directory = Directory.CreateTempSubdirectory("reward-model-").FullName;
         model.SaveHf(directory, loaded.Tokenizer);
