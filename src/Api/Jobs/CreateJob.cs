@@ -19,7 +19,7 @@ namespace TuningService.Api.Jobs;
 
 /// <summary>
 /// <c>POST /v1/fine_tuning/jobs</c>: read the spec (type errors name their path), validate it, check it against stored
-/// files and models, store the resolved spec as a queued job in one transaction, then enqueue it. An
+/// files and models, resolve it and check the model-aware rules (context length), store the resolved spec as a queued job in one transaction, then enqueue it. An
 /// <c>Idempotency-Key</c> replays the job it first created (same body) or is refused (another body).
 /// </summary>
 public static class CreateJob
@@ -28,8 +28,8 @@ public static class CreateJob
     private const string IdempotencyIndex = "IX_training_jobs_project_id_idempotency_key";
 
     public static async Task<Results<Ok<JobObject>, JsonHttpResult<ErrorResponse>>> Handle(
-        HttpRequest request, CallerContext caller, TuningDbContext db, ModelDirectory models, JobQueue queue,
-        IOptions<JobsOptions> options, TimeProvider clock, CancellationToken ct)
+        HttpRequest request, CallerContext caller, TuningDbContext db, ModelDirectory models, BaseModelCatalog catalog, JobQueue queue,
+        IOptions<JobsOptions> options, IOptions<TuningOptions> tuning, TimeProvider clock, CancellationToken ct)
     {
         var limits = options.Value;
         if (!request.HasJsonContentType())
@@ -62,13 +62,18 @@ public static class CreateJob
         if (method == MethodTypes.Ppo && await CheckRewardModelAsync(models, projectId, spec.Method!.Ppo!.Hyperparameters!.RewardModel!, ct) is { } rewardError)
             return rewardError;
 
+        // Every absent field gets its documented default; then the rules that need the model (its context) on the values the job will run with.
+        var contextLength = await ContextLengthAsync(model, projectId, models, catalog, tuning.Value, ct);
+        var resolved = JobSpecResolver.Resolve(spec, new SpecResolutionContext(Random.Shared.Next(), model.Architecture, training!.Examples, contextLength));
+        if (JobSpecValidation.ValidateForModel(resolved, contextLength, spec.Hyperparameters is null ? null : "hyperparameters") is [var modelError, ..])
+            return Invalid(modelError);
+
         var active = await db.Jobs.CountAsync(j => j.ProjectId == projectId
             && (j.Status == JobStatus.ValidatingFiles || j.Status == JobStatus.Queued || j.Status == JobStatus.Running), ct);
         if (active >= limits.MaxActiveJobsPerProject)
             return ApiErrors.Error(StatusCodes.Status429TooManyRequests,
                 $"This project already has {active} jobs queued or running (limit {limits.MaxActiveJobsPerProject}); wait for one to finish or cancel one.", "too_many_jobs");
 
-        var resolved = JobSpecResolver.Resolve(spec, new SpecResolutionContext(Random.Shared.Next(), model.Architecture, training!.Examples));
         var job = new TrainingJob
         {
             Id = Ids.New("ftjob-"),
@@ -153,6 +158,18 @@ public static class CreateJob
             return (null, ApiErrors.BadRequest(
                 $"File '{fileId}' is in {file.Format ?? "an unknown"} format; a {method} job needs {string.Join(" or ", formats)}.", param, "format_mismatch"));
         return (file, null);
+    }
+
+    /// <summary>
+    /// The model's context length: a preset's own, or read from the config.json of its checkpoint folder or fine-tuned model
+    /// directory. Null when it cannot be known here (no readable config.json); the worker then applies the same rule at load.
+    /// </summary>
+    private static async Task<int?> ContextLengthAsync(ModelEntry model, string projectId, ModelDirectory models, BaseModelCatalog catalog,
+        TuningOptions options, CancellationToken ct)
+    {
+        if (model.IsBase) return catalog.Find(model.Id) is { } info ? ModelContext.Of(info) : null;
+        var record = await models.FindRecordAsync(projectId, model.Id, ct);
+        return record is null ? null : ModelContext.FromHfConfig(Path.Combine(Path.GetFullPath(options.ArtifactsRoot), record.ArtifactPath));
     }
 
     private static async Task<JsonHttpResult<ErrorResponse>?> CheckRewardModelAsync(ModelDirectory models, string projectId, string id, CancellationToken ct)
