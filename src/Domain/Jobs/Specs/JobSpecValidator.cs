@@ -5,8 +5,9 @@ using FluentValidation.Results;
 namespace TuningService.Domain.Jobs.Specs;
 
 /// <summary>
-/// Rules of a job spec that need no database: required fields, ranges, enumerations, method consistency. Shared by the
-/// API (on the request) and the worker (on the stored, resolved spec). Error codes: <c>missing_field</c>, <c>invalid_value</c>.
+/// Rules of a job spec that need no database: required fields, ranges, enumerations, method consistency, PPO's batch split.
+/// Checked by the API on the request (model-aware rules: <see cref="JobSpecValidation.ValidateForModel"/>), so the worker
+/// trains only specs that passed them. Error codes: <c>missing_field</c>, <c>invalid_value</c>.
 /// </summary>
 public sealed class JobSpecValidator : AbstractValidator<JobSpec>
 {
