@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace TuningService.Worker.Tests.Engine.Rlhf;
 
+[Collection(EngineTestCollection.Name)] // torch's global generator: seeded runs must not interleave with other engine tests
 public sealed class DpoTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static readonly ModelCatalog Catalog = new("/nonexistent");

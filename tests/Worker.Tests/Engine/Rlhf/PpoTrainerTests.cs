@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 namespace TuningService.Worker.Tests.Engine.Rlhf;
 
 /// <summary>PPO against a known reward through the scorer seam, on a model small enough to learn in seconds.</summary>
+[Collection(EngineTestCollection.Name)] // torch's global generator: seeded runs must not interleave with other engine tests
 public sealed class PpoTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const int Target = 3, Eos = 15;
