@@ -19,7 +19,7 @@ namespace TuningService.Api.Jobs;
 
 /// <summary>
 /// <c>POST /v1/fine_tuning/jobs</c>: read the spec (type errors name their path), validate it, check it against stored
-/// files and models, store the resolved spec as a queued job in one transaction, then enqueue it. An
+/// files and models, resolve it and check the model-aware rules (context length), store the resolved spec as a queued job in one transaction, then enqueue it. An
 /// <c>Idempotency-Key</c> replays the job it first created (same body) or is refused (another body).
 /// </summary>
 public static class CreateJob
@@ -62,13 +62,18 @@ public static class CreateJob
         if (method == MethodTypes.Ppo && await CheckRewardModelAsync(models, projectId, spec.Method!.Ppo!.Hyperparameters!.RewardModel!, ct) is { } rewardError)
             return rewardError;
 
+        // Every absent field gets its documented default; then the rules that need the model (its context) on the values the job will run with.
+        var contextLength = ModelContext.Of(model);
+        var resolved = JobSpecResolver.Resolve(spec, new SpecResolutionContext(Random.Shared.Next(), model.Architecture, training!.Examples, contextLength));
+        if (JobSpecValidation.ValidateForModel(resolved, contextLength, spec.Hyperparameters is null ? null : "hyperparameters") is [var modelError, ..])
+            return Invalid(modelError);
+
         var active = await db.Jobs.CountAsync(j => j.ProjectId == projectId
             && (j.Status == JobStatus.ValidatingFiles || j.Status == JobStatus.Queued || j.Status == JobStatus.Running), ct);
         if (active >= limits.MaxActiveJobsPerProject)
             return ApiErrors.Error(StatusCodes.Status429TooManyRequests,
                 $"This project already has {active} jobs queued or running (limit {limits.MaxActiveJobsPerProject}); wait for one to finish or cancel one.", "too_many_jobs");
 
-        var resolved = JobSpecResolver.Resolve(spec, new SpecResolutionContext(Random.Shared.Next(), model.Architecture, training!.Examples));
         var job = new TrainingJob
         {
             Id = Ids.New("ftjob-"),

@@ -5,7 +5,7 @@ using TuningService.Domain.Jobs.Specs;
 
 namespace TuningService.Api.Jobs;
 
-/// <summary>Swagger for the Jobs API: the spec's XML docs, every hyperparameter's range from <see cref="HyperparameterRanges"/>, and one example body per method.</summary>
+/// <summary>Swagger for the Jobs API: the spec's XML docs, every hyperparameter's default and range from <see cref="HyperparameterRanges"/> (their one source), and one example body per method.</summary>
 internal static class JobsSwagger
 {
     public static void Configure(SwaggerGenOptions o)
@@ -29,7 +29,16 @@ internal static class JobsSwagger
             if (schema.Properties is null) return;
             foreach (var (name, property) in schema.Properties)
             {
-                if (property is not OpenApiSchema p || !HyperparameterRanges.ByName.TryGetValue(name, out var range)) continue;
+                if (property is not OpenApiSchema p) continue;
+                if (HyperparameterRanges.DocumentedDefaults.TryGetValue(name, out var value))
+                    p.Default = value switch
+                    {
+                        double d when p.Type?.HasFlag(JsonSchemaType.Integer) == true => JsonValue.Create((long)d),
+                        double d => JsonValue.Create(d),
+                        bool b => JsonValue.Create(b),
+                        _ => JsonValue.Create(value.ToString()),
+                    };
+                if (!HyperparameterRanges.ByName.TryGetValue(name, out var range)) continue;
                 var min = range.Min.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 var max = range.Max.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 if (range.MinExclusive) p.ExclusiveMinimum = min; else p.Minimum = min;

@@ -9,6 +9,7 @@ using TuningService.Worker.Engine.Data;
 using TuningService.Worker.Engine.Models;
 using TuningService.Worker.Engine.Tokenization;
 using TuningService.Worker.Engine.Training;
+using Spec = TuningService.Domain.Jobs.Specs;
 
 namespace TuningService.Worker.Bench;
 
@@ -26,11 +27,21 @@ public static class BenchCommand
 
         int threads = Int("threads", Environment.ProcessorCount), steps = Int("steps", 6), batch = Int("batch", 8), seq = Int("seq", 128);
         torch.set_num_threads(threads);
-        var hp = new TrainingHyperparameters
+        // The service's own defaults (a resolved spec), overriding only what the bench measures; no mid-run evaluation or checkpoint.
+        var architecture = options.ContainsKey("dataset") ? Domain.Models.ModelCatalog.FindPreset(Get("model", "tiny-gpt2"))?.Architecture : Get("arch", "gpt2");
+        var request = new Spec.JobSpec
         {
-            NEpochs = 1, BatchSize = batch, MaxSeqLength = seq, LearningRate = 1e-4, Seed = 1, LogInterval = 1,
-            Lora = options.ContainsKey("lora") ? new LoraSettings { Rank = Int("lora", 8) } : null,
-            GroupByLength = !options.ContainsKey("no-length-grouping"),
+            Model = "bench", TrainingFile = "bench",
+            Hyperparameters = new Spec.SupervisedHyperparameters
+            {
+                NEpochs = 1, BatchSize = batch, MaxSeqLength = seq, LearningRate = 1e-4,
+                Lora = options.ContainsKey("lora") ? new Spec.LoraSpec { R = Int("lora", 8) } : null,
+            },
+        };
+        var resolved = Spec.JobSpecResolver.Resolve(request, new Spec.SpecResolutionContext(RandomSeed: 1, architecture, TrainingExamples: 0));
+        var hp = Runtime.Methods.HyperparameterMapping.FromSpec(resolved.Method!.Selected!, seed: 1, metricsInterval: 1) with
+        {
+            EvalInterval = 0, CheckpointInterval = 0, GroupByLength = !options.ContainsKey("no-length-grouping"),
         };
         if (options.ContainsKey("plain"))
         {

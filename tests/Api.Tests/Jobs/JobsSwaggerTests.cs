@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using TuningService.Domain.Jobs.Specs;
 
 namespace TuningService.Api.Tests.Jobs;
 
@@ -27,5 +28,12 @@ public sealed class JobsSwaggerTests(JobsApiFactory api) : IClassFixture<JobsApi
         Assert.Equal(["model", "training_file"], schemas.GetProperty("JobSpec").GetProperty("required").EnumerateArray().Select(r => r.GetString()));
         var beta = schemas.GetProperty("DpoHyperparameters").GetProperty("properties").GetProperty("beta");
         Assert.Contains("auto", beta.GetProperty("description").GetString());
+        // Defaults come from HyperparameterRanges (their one source), numeric or not; computed ones (learning_rate) have none.
+        Assert.Equal(HyperparameterRanges.Beta.Value, beta.GetProperty("default").GetDouble());
+        var supervised = schemas.GetProperty("SupervisedHyperparameters").GetProperty("properties");
+        Assert.Equal(HyperparameterRanges.DefaultLrScheduler, supervised.GetProperty("lr_scheduler").GetProperty("default").GetString());
+        Assert.Equal(HyperparameterRanges.MaxSeqLength.IntValue, supervised.GetProperty("max_seq_length").GetProperty("default").GetInt32());
+        Assert.False(supervised.GetProperty("train_on_inputs").GetProperty("default").GetBoolean());
+        Assert.False(supervised.GetProperty("learning_rate").TryGetProperty("default", out _));
     }
 }

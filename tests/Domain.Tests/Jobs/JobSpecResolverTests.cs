@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Text;
 using TuningService.Domain.Jobs.Specs;
 
@@ -35,9 +34,9 @@ public sealed class JobSpecResolverTests
     {
         var spec = Resolve("""{"model":"m","training_file":"f","method":{"type":"dpo","dpo":{"hyperparameters":{"n_epochs":"auto","batch_size":"auto","beta":"auto","learning_rate_multiplier":"auto"}}}}""");
         var h = spec.Method!.Dpo!.Hyperparameters!;
-        Assert.Equal((int)HyperparameterRanges.NEpochs.Default, h.NEpochs);
-        Assert.Equal((int)HyperparameterRanges.BatchSize.Default, h.BatchSize);
-        Assert.Equal(HyperparameterRanges.Beta.Default, h.Beta);
+        Assert.Equal(HyperparameterRanges.NEpochs.IntValue, h.NEpochs);
+        Assert.Equal(HyperparameterRanges.BatchSize.IntValue, h.BatchSize);
+        Assert.Equal(HyperparameterRanges.Beta.Value, h.Beta);
         Assert.Equal(HyperparameterRanges.BaseLearningRate(MethodTypes.Dpo), h.LearningRate);
         Assert.Equal("sigmoid", h.LossType);
     }
@@ -123,10 +122,24 @@ public sealed class JobSpecResolverTests
     }
 
     [Fact]
-    public void Ranges_ContainTheirDefaults()
+    public void Ranges_ContainTheirDefaults_AndOnlyComputedDefaultsAreMissing()
     {
-        foreach (var range in HyperparameterRanges.ByName.Values.Where(r => r.Name is not "total_episodes"))
-            Assert.True(range.Contains(range.Default), $"{range.Name} default {range.Default} is outside its range");
-        Assert.IsAssignableFrom<IEnumerable>(HyperparameterRanges.ByName);
+        foreach (var range in HyperparameterRanges.ByName.Values.Where(r => r.Default is not null))
+            Assert.True(range.Contains(range.Value), $"{range.Name} default {range.Default} is outside its range");
+        Assert.Equal(["learning_rate", "total_episodes"], HyperparameterRanges.ByName.Values.Where(r => r.Default is null).Select(r => r.Name).Order());
+        Assert.True(HyperparameterRanges.LearningRate.Contains(HyperparameterRanges.BaseLearningRate(MethodTypes.Supervised)));
+    }
+
+    [Fact]
+    public void EveryHyperparameterOfEveryMethod_HasARange_OrADocumentedDefault()
+    {
+        // Every JSON field a method's hyperparameters carry is covered by HyperparameterRanges, the single source (reward_model
+        // and target_modules are ids/lists, lora is an object); a field added without one fails here.
+        var names = new[] { typeof(SupervisedHyperparameters), typeof(InstructionHyperparameters), typeof(RewardModelHyperparameters),
+                typeof(DpoHyperparameters), typeof(PpoHyperparameters), typeof(LoraSpec) }
+            .SelectMany(t => t.GetProperties()).Select(p => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name)).Distinct()
+            .Except(["reward_model", "target_modules", "lora"]);
+        Assert.All(names, name => Assert.True(
+            HyperparameterRanges.ByName.ContainsKey(name) || HyperparameterRanges.DocumentedDefaults.ContainsKey(name), $"{name} has no range or default"));
     }
 }

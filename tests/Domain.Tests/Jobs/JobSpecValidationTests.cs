@@ -100,6 +100,9 @@ public sealed class JobSpecValidationTests
         { Ppo("\"total_episodes\":0"), "method.ppo.hyperparameters.total_episodes", "invalid_value" },
         { Ppo("\"missing_eos_penalty\":-1"), "method.ppo.hyperparameters.missing_eos_penalty", "invalid_value" },
         { Ppo("\"whiten_rewards\":1"), "method.ppo.hyperparameters.whiten_rewards", "invalid_type" },
+        // each rollout batch splits into num_mini_batches equal minibatches (absent = the default rollout_batch_size 8)
+        { Ppo("\"rollout_batch_size\":6,\"num_mini_batches\":4"), "method.ppo.hyperparameters.num_mini_batches", "invalid_value" },
+        { Ppo("\"num_mini_batches\":3"), "method.ppo.hyperparameters.num_mini_batches", "invalid_value" },
     };
 
     [Theory]
@@ -133,5 +136,49 @@ public sealed class JobSpecValidationTests
     [InlineData("""{"model":"m","training_file":"f","method":{"type":"instruction","instruction":{"hyperparameters":{"lora":{"r":4,"target_modules":["q_proj"]}}}}}""")]
     [InlineData("""{"model":"m","training_file":"f","method":{"type":"reward_model"}}""")]
     [InlineData("""{"model":"m","training_file":"f","integrations":[],"unknown_top_level":1}""")]
+    [InlineData("""{"model":"m","training_file":"f","method":{"type":"ppo","ppo":{"hyperparameters":{"reward_model":"ft:rm","rollout_batch_size":12,"num_mini_batches":4}}}}""")]
+    [InlineData("""{"model":"m","training_file":"f","method":{"type":"ppo","ppo":{"hyperparameters":{"reward_model":"ft:rm","num_mini_batches":8}}}}""")]
     public void ValidSpec_HasNoErrors(string json) => Assert.Null(FirstError(json));
+
+    private static JobSpec Resolved(string json, int? contextLength) => JobSpecResolver.Resolve(
+        JobSpecSerializer.TryParse(Encoding.UTF8.GetBytes(json), out _)!, new SpecResolutionContext(1, "gpt2", 10, contextLength));
+
+    [Theory]
+    [InlineData(512, null)]
+    [InlineData(513, "method.supervised.hyperparameters.max_seq_length")]
+    public void MaxSeqLength_BeyondTheModelsContext_IsRefusedNamingIt(int maxSeqLength, string? param)
+    {
+        var spec = Resolved(Method("supervised", $"\"max_seq_length\":{maxSeqLength}"), contextLength: 512);
+        Assert.Equal(param, JobSpecValidation.ValidateForModel(spec, contextLength: 512).SingleOrDefault()?.Param);
+        Assert.Empty(JobSpecValidation.ValidateForModel(spec, contextLength: null));   // unknown context: the worker checks at load
+    }
+
+    [Fact]
+    public void MaxSeqLength_OnTheDeprecatedTopLevel_IsNamedThere()
+    {
+        var spec = Resolved(Base("\"hyperparameters\":{\"max_seq_length\":4096}"), contextLength: 1024);
+        var error = Assert.Single(JobSpecValidation.ValidateForModel(spec, 1024, "hyperparameters"));
+        Assert.Equal(("hyperparameters.max_seq_length", "invalid_value"), (error.Param, error.Code));
+        Assert.Contains("1024", error.Message);
+    }
+
+    [Theory]
+    [InlineData("\"response_length\":63,\"max_seq_length\":64", null)]
+    [InlineData("\"response_length\":64,\"max_seq_length\":64", "method.ppo.hyperparameters.response_length")]
+    [InlineData("\"response_length\":600", "method.ppo.hyperparameters.response_length")]   // default max_seq_length 512
+    public void PpoResponseLength_MustLeaveThePromptRoomWithinMaxSeqLength(string hyperparameters, string? param)
+    {
+        var spec = Resolved(Ppo(hyperparameters), contextLength: 2048);
+        Assert.Empty(JobSpecValidation.Validate(spec));
+        Assert.Equal(param, JobSpecValidation.ValidateForModel(spec, 2048).SingleOrDefault()?.Param);
+    }
+
+    [Fact]
+    public void PpoResponseLength_BeyondASmallModelsContext_IsRefused_EvenWithDefaults()
+    {
+        // A 64-token model: max_seq_length defaults to 64, so the default response_length (64) leaves the prompt nothing.
+        var spec = Resolved(Ppo(""), contextLength: 64);
+        Assert.Equal(64, spec.Method!.Ppo!.Hyperparameters!.MaxSeqLength);
+        Assert.Equal("method.ppo.hyperparameters.response_length", Assert.Single(JobSpecValidation.ValidateForModel(spec, 64)).Param);
+    }
 }

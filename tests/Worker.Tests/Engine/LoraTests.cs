@@ -16,7 +16,7 @@ public sealed class LoraTests
     {
         var model = TinyModels.Create(arch == "gpt2" ? TinyModels.Gpt2(50257) : TinyModels.Llama(50257), seed: 5);
         var trainer = new Trainer(model, Gpt2, TrainingData.Sentiment(16, seed: 1), null,
-            new TrainingHyperparameters { NEpochs = 1, BatchSize = 4, LearningRate = 1e-2, MaxSeqLength = 64, Lora = lora });
+            ResolvedSettings.Training() with { NEpochs = 1, BatchSize = 4, LearningRate = 1e-2, MaxSeqLength = 64, Lora = lora });
         trainer.Run();
         trainer.Model.eval();
         return trainer;
@@ -26,7 +26,7 @@ public sealed class LoraTests
     public void SavedAdapter_UsesPeftKeyNamesAndConfig()
     {
         using var dir = new TempDirectory();
-        using var trainer = TrainLora("llama", new LoraSettings { Rank = 4, Alpha = 8, TargetModules = ["q_proj", "v_proj"] });
+        using var trainer = TrainLora("llama", ResolvedSettings.Lora("llama") with { Rank = 4, Alpha = 8, TargetModules = ["q_proj", "v_proj"] });
         trainer.SaveAdapter(dir.Path, baseModel: "tiny-llama");
         var tensors = Safetensors.Read(Path.Combine(dir.Path, "adapter_model.safetensors"));
         Assert.Equal(2 * 2 * 2, tensors.Count); // 2 layers × (q, v) × (A, B)
@@ -43,7 +43,7 @@ public sealed class LoraTests
     public void Gpt2Adapter_TargetsCAttn_ByDefault_WithPeftNames()
     {
         using var dir = new TempDirectory();
-        using var trainer = TrainLora("gpt2", new LoraSettings { Rank = 2 });
+        using var trainer = TrainLora("gpt2", ResolvedSettings.Lora("gpt2") with { Rank = 2 });
         trainer.SaveAdapter(dir.Path, baseModel: "tiny-gpt2");
         var keys = Safetensors.Read(Path.Combine(dir.Path, "adapter_model.safetensors")).Keys.Order().ToList();
         Assert.Contains("base_model.model.transformer.h.0.attn.c_attn.lora_A.weight", keys);
@@ -58,7 +58,7 @@ public sealed class LoraTests
     {
         using var merged = new TempDirectory();
         using var adapter = new TempDirectory();
-        using var trainer = TrainLora(arch, new LoraSettings { Rank = 4, Dropout = 0.1 });
+        using var trainer = TrainLora(arch, ResolvedSettings.Lora(arch) with { Rank = 4, Dropout = 0.1 });
         var expected = trainer.Model.forward(Ids);
         var untrained = TinyModels.Create(arch == "gpt2" ? TinyModels.Gpt2(50257) : TinyModels.Llama(50257), seed: 5);
         Assert.False(untrained.forward(Ids).allclose(expected, rtol: 1e-4, atol: 1e-4)); // the adapter changed the model
@@ -76,7 +76,7 @@ public sealed class LoraTests
     [Fact]
     public void LoraTraining_LeavesBaseWeightsUntouched()
     {
-        using var trainer = TrainLora("llama", new LoraSettings { Rank = 4 });
+        using var trainer = TrainLora("llama", ResolvedSettings.Lora("llama") with { Rank = 4 });
         var original = TinyModels.Create(TinyModels.Llama(50257), seed: 5).named_parameters().ToDictionary(p => p.name, p => p.parameter);
         foreach (var (name, p) in trainer.Model.named_parameters().Where(p => !p.name.Contains("lora_")))
             Assert.True(p.allclose(original[name], rtol: 0, atol: 0), name);

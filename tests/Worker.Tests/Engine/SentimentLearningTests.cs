@@ -10,7 +10,7 @@ public sealed class SentimentLearningTests
     public void TinyGpt2_FineTunedOnReviews_ClassifiesValidationReviewsWellAboveChance()
     {
         using var loaded = ModelLoader.LoadPreset("tiny-gpt2", seed: 1);
-        var hp = new TrainingHyperparameters
+        var hp = ResolvedSettings.Training() with
         {
             NEpochs = 10, BatchSize = 10, LearningRate = 1e-2, WarmupRatio = 0.05, WeightDecay = 0.0, MaxSeqLength = 32, Seed = 3, LogInterval = 1000,
         };

@@ -9,7 +9,7 @@ namespace TuningService.Worker.Tests.Engine;
 public sealed class TrainerTests
 {
     private static readonly TextTokenizer Gpt2 = TokenizerFiles.Gpt2();
-    private static readonly TrainingHyperparameters Small = new()
+    private static readonly TrainingHyperparameters Small = ResolvedSettings.Training() with
     {
         NEpochs = 2, BatchSize = 4, LearningRate = 3e-3, WarmupRatio = 0.1, WeightDecay = 0.01, MaxSeqLength = 64, Seed = 11,
     };
@@ -67,7 +67,7 @@ public sealed class TrainerTests
     [InlineData(true)]
     public void ResumedFromCheckpoint_EndsWithTheWeightsOfAnUninterruptedRun(bool lora)
     {
-        var hp = Small with { GradientAccumulationSteps = 2, BatchSize = 2, Lora = lora ? new LoraSettings { Rank = 4, Dropout = 0.1 } : null };
+        var hp = Small with { GradientAccumulationSteps = 2, BatchSize = 2, Lora = lora ? ResolvedSettings.Lora("gpt2") with { Rank = 4, Dropout = 0.1 } : null };
         using var dir = new TempDirectory();
         using var uninterrupted = NewTrainer(hp, validate: false);
         var expected = RunAndRecord(uninterrupted);

@@ -8,6 +8,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using TuningService.Domain;
 using TuningService.Domain.Files;
 using TuningService.Domain.Jobs;
+using TuningService.Domain.Jobs.Specs;
+using TuningService.Domain.Models;
 using TuningService.Domain.Persistence;
 using TuningService.Domain.Projects;
 using TuningService.Domain.Queue;
@@ -46,11 +48,12 @@ public sealed class RuntimeDatabase : IAsyncLifetime
 
     public async Task<string> AddFileAsync(string format, IEnumerable<string> jsonLines)
     {
-        var bytes = Encoding.UTF8.GetBytes(string.Join("\n", jsonLines) + "\n");
+        var lines = jsonLines.ToList();
+        var bytes = Encoding.UTF8.GetBytes(string.Join("\n", lines) + "\n");
         var file = new DatasetFile
         {
             Id = Ids.New("file-"), ProjectId = Project.DefaultProjectId, Filename = $"{format}.jsonl", Purpose = "fine-tune",
-            Bytes = bytes.Length, Status = DatasetFileStatus.Processed, Format = format, Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)), ChunkCount = 1,
+            Bytes = bytes.Length, Examples = lines.Count, Status = DatasetFileStatus.Processed, Format = format, Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)), ChunkCount = 1,
         };
         await using var db = CreateDbContext();
         db.Files.Add(file);
@@ -59,20 +62,33 @@ public sealed class RuntimeDatabase : IAsyncLifetime
         return file.Id;
     }
 
-    /// <summary>Creates a queued job with the given method hyperparameters and enqueues it, as the API does.</summary>
+    /// <summary>
+    /// Creates a queued job with the given method hyperparameters and enqueues it, as the API does: the request is parsed,
+    /// validated and resolved by the Domain's own serializer, validator and <see cref="JobSpecResolver"/>, so the worker
+    /// reads exactly the spec the API would store.
+    /// </summary>
     public async Task<string> SubmitAsync(string method, string trainingFile, object hyperparameters, string? validationFile = null,
         string model = "tiny-gpt2", long seed = 7)
     {
-        var spec = JsonSerializer.SerializeToDocument(new Dictionary<string, object>
+        var body = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object?>
         {
+            ["model"] = model, ["training_file"] = trainingFile, ["validation_file"] = validationFile, ["suffix"] = "test", ["seed"] = seed,
             ["method"] = new Dictionary<string, object> { ["type"] = method, [method] = new { hyperparameters } },
-        });
+        }, new JsonSerializerOptions { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull });
+        var request = JobSpecSerializer.TryParse(body, out var parseError) ?? throw new ArgumentException($"{parseError}", nameof(hyperparameters));
+        if (JobSpecValidation.Validate(request) is [var error, ..]) throw new ArgumentException($"The API would refuse this spec: {error}", nameof(hyperparameters));
+        await using var db = CreateDbContext();
+        var examples = (await db.Files.AsNoTracking().SingleAsync(f => f.Id == trainingFile)).Examples;
+        var preset = ModelCatalog.FindPreset(model);
+        var resolved = JobSpecResolver.Resolve(request, new SpecResolutionContext(RandomSeed: 0, preset?.Architecture, examples, preset?.ContextLength));
+        if (preset is not null && JobSpecValidation.ValidateForModel(resolved, preset.ContextLength) is [var modelError, ..])
+            throw new ArgumentException($"The API would refuse this spec: {modelError}", nameof(hyperparameters));
         var job = new TrainingJob
         {
             Id = Ids.New("ftjob-"), ProjectId = Project.DefaultProjectId, Model = model, TrainingFileId = trainingFile,
-            ValidationFileId = validationFile, MethodType = method, Spec = spec, Seed = seed, Suffix = "test",
+            ValidationFileId = validationFile, MethodType = method, Spec = JobSpecSerializer.Serialize(resolved), Seed = resolved.Seed!.Value,
+            Suffix = resolved.Suffix,
         };
-        await using var db = CreateDbContext();
         db.Jobs.Add(job);
         db.JobEvents.Add(job.MarkQueued(DateTimeOffset.UtcNow));
         await db.SaveChangesAsync();

@@ -67,7 +67,7 @@ public sealed class TrainingJobRunnerTests(RuntimeDatabase database) : IClassFix
     public async Task ImpossibleConfig_FailsWithExampleTooLong_InsteadOfHanging()
     {
         var train = await database.AddFileAsync("prompt_completion", SampleData.Sentiment(12));
-        var jobId = await database.SubmitAsync("supervised", train, new { n_epochs = 1, max_seq_length = 4 });
+        var jobId = await database.SubmitAsync("supervised", train, new { n_epochs = 1, max_seq_length = 8 }); // the smallest allowed: every prompt is longer
 
         using var worker = WorkerProcess.Start(database.ConnectionString, database.ArtifactsRoot, "w-fail");
         var job = await database.WaitForAsync(jobId, j => JobStatus.IsTerminal(j.Status), Timeout, () => worker.Output);

@@ -3,9 +3,18 @@ using TuningService.Domain.Datasets;
 
 namespace TuningService.Domain.Jobs.Specs;
 
-/// <summary>A numeric hyperparameter's documented default and allowed range. The single source for docs, validation and resolution.</summary>
-public sealed record NumericRange(string Name, double Default, double Min, double Max, bool MinExclusive = false, bool MaxExclusive = false, bool AcceptsAuto = false)
+/// <summary>
+/// A numeric hyperparameter's documented default and allowed range. The single source for docs, validation and resolution.
+/// <see cref="Default"/> is null where the default is computed (learning_rate per method, total_episodes from the file).
+/// </summary>
+public sealed record NumericRange(string Name, double? Default, double Min, double Max, bool MinExclusive = false, bool MaxExclusive = false, bool AcceptsAuto = false)
 {
+    /// <summary>The fixed default; only for ranges that have one.</summary>
+    public double Value => Default ?? throw new InvalidOperationException($"{Name} has no fixed default.");
+
+    /// <summary>The fixed default of an integer hyperparameter.</summary>
+    public int IntValue => (int)Value;
+
     public bool Contains(double value) =>
         double.IsFinite(value)
         && (MinExclusive ? value > Min : value >= Min)
@@ -16,8 +25,9 @@ public sealed record NumericRange(string Name, double Default, double Min, doubl
 }
 
 /// <summary>
-/// Defaults and ranges of every job-spec hyperparameter. The API validates against them, Swagger shows them,
-/// and <see cref="JobSpecResolver"/> fills absent fields (and <c>"auto"</c>) with <see cref="NumericRange.Default"/>.
+/// Defaults and ranges of every job-spec hyperparameter: the only place they are written down. The API validates
+/// against them, Swagger shows them (<see cref="DocumentedDefaults"/>), and <see cref="JobSpecResolver"/> fills absent
+/// fields (and <c>"auto"</c>) with them; the worker's engine has no defaults of its own for anything the spec carries.
 /// </summary>
 public static class HyperparameterRanges
 {
@@ -27,7 +37,7 @@ public static class HyperparameterRanges
     /// <summary>Examples per micro-batch. auto = 8.</summary>
     public static readonly NumericRange BatchSize = new("batch_size", 8, 1, 256, AcceptsAuto: true);
     /// <summary>Absolute peak learning rate. Default: the method's base rate × learning_rate_multiplier.</summary>
-    public static readonly NumericRange LearningRate = new("learning_rate", 1e-4, 0, 1, MinExclusive: true);
+    public static readonly NumericRange LearningRate = new("learning_rate", null, 0, 1, MinExclusive: true);
     /// <summary>OpenAI's knob: scales the method's base learning rate. auto = 1.</summary>
     public static readonly NumericRange LearningRateMultiplier = new("learning_rate_multiplier", 1, 0, 100, MinExclusive: true, AcceptsAuto: true);
     /// <summary>Fraction of optimizer steps spent warming the learning rate up linearly from 0.</summary>
@@ -38,7 +48,7 @@ public static class HyperparameterRanges
     public static readonly NumericRange MaxGradNorm = new("max_grad_norm", 1, 0, 1000);
     /// <summary>Micro-batches per optimizer step.</summary>
     public static readonly NumericRange GradientAccumulationSteps = new("gradient_accumulation_steps", 1, 1, 1024);
-    /// <summary>Tokens per example; longer examples are truncated.</summary>
+    /// <summary>Tokens per example; longer examples are truncated. The default is capped at the model's context; a value beyond it is refused.</summary>
     public static readonly NumericRange MaxSeqLength = new("max_seq_length", 512, 8, 131072);
     /// <summary>Optimizer steps between evaluations on the validation file.</summary>
     public static readonly NumericRange EvalInterval = new("eval_interval", 100, 1, 1_000_000);
@@ -72,13 +82,13 @@ public static class HyperparameterRanges
     public static readonly NumericRange Lam = new("lam", 0.95, 0, 1);
     public static readonly NumericRange PpoEpochs = new("ppo_epochs", 4, 1, 100);
     public static readonly NumericRange NumMiniBatches = new("num_mini_batches", 1, 1, 256);
-    /// <summary>Maximum generated tokens per rollout.</summary>
+    /// <summary>Maximum generated tokens per rollout; prompt and response share max_seq_length, so it must be smaller.</summary>
     public static readonly NumericRange ResponseLength = new("response_length", 64, 1, 8192);
     public static readonly NumericRange Temperature = new("temperature", 0.7, 0, 10, MinExclusive: true);
-    /// <summary>Prompts per rollout batch.</summary>
+    /// <summary>Prompts per rollout batch; a multiple of num_mini_batches.</summary>
     public static readonly NumericRange RolloutBatchSize = new("rollout_batch_size", 8, 1, 4096);
     /// <summary>Total prompts to roll out. Default: n_epochs × examples in the training file.</summary>
-    public static readonly NumericRange TotalEpisodes = new("total_episodes", 0, 1, 100_000_000);
+    public static readonly NumericRange TotalEpisodes = new("total_episodes", null, 1, 100_000_000);
     /// <summary>Subtracted from the reward of a response that hit response_length without an end-of-sequence token; 0 = none.</summary>
     public static readonly NumericRange MissingEosPenalty = new("missing_eos_penalty", 0, 0, 100);
 
@@ -109,6 +119,22 @@ public static class HyperparameterRanges
     public static IReadOnlyDictionary<string, NumericRange> ByName { get; } = typeof(HyperparameterRanges)
         .GetFields().Where(f => f.FieldType == typeof(NumericRange)).Select(f => (NumericRange)f.GetValue(null)!)
         .ToDictionary(r => r.Name);
+
+    /// <summary>
+    /// Every fixed default by JSON name, numeric and not (Swagger shows them as each property's <c>default</c>). Computed
+    /// defaults (learning_rate, total_episodes, lora.target_modules) are described in the fields' docs instead.
+    /// </summary>
+    public static IReadOnlyDictionary<string, object> DocumentedDefaults { get; } = ByName.Values
+        .Where(r => r.Default is not null).Select(r => KeyValuePair.Create(r.Name, (object)r.Default!.Value))
+        .Concat(new Dictionary<string, object>
+        {
+            ["lr_scheduler"] = DefaultLrScheduler,
+            ["train_on_inputs"] = DefaultTrainOnInputs,
+            ["loss_type"] = DefaultDpoLossType,
+            ["kl_estimator"] = DefaultKlEstimator,
+            ["whiten_rewards"] = DefaultWhitenRewards,
+        })
+        .ToDictionary();
 }
 
 public static class MethodTypes

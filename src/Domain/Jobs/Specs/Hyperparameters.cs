@@ -1,51 +1,42 @@
-using System.ComponentModel;
 using System.Text.Json.Serialization;
 
 namespace TuningService.Domain.Jobs.Specs;
 
 /// <summary>
 /// Hyperparameters every method shares. Null = not given; in a resolved spec every field is set
-/// (defaults and ranges: <see cref="HyperparameterRanges"/>).
+/// (defaults and ranges: <see cref="HyperparameterRanges"/>, the one place they are written down; Swagger shows them from there).
 /// </summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public abstract record TrainingHyperparameters
 {
-    /// <summary>Passes over the training file, 1..50, or "auto" (= 3).</summary>
+    /// <summary>Passes over the training file, 1..50, or "auto" (= the default).</summary>
     /// <example>3</example>
-    [JsonConverter(typeof(AutoIntConverter)), DefaultValue(3)]
+    [JsonConverter(typeof(AutoIntConverter))]
     public int? NEpochs { get; init; }
-    /// <summary>Examples per micro-batch, 1..256, or "auto" (= 8).</summary>
+    /// <summary>Examples per micro-batch, 1..256, or "auto" (= the default).</summary>
     /// <example>8</example>
-    [JsonConverter(typeof(AutoIntConverter)), DefaultValue(8)]
+    [JsonConverter(typeof(AutoIntConverter))]
     public int? BatchSize { get; init; }
     /// <summary>Peak learning rate, (0, 1]. Default: the method's base rate × learning_rate_multiplier (supervised/instruction 1e-4, reward_model 5e-5, dpo/ppo 1e-5).</summary>
     public double? LearningRate { get; init; }
-    /// <summary>Scales the method's base learning rate, (0, 100], or "auto" (= 1). Give this or learning_rate, not both.</summary>
-    [JsonConverter(typeof(AutoDoubleConverter)), DefaultValue(1.0)]
+    /// <summary>Scales the method's base learning rate, (0, 100], or "auto" (= the default). Give this or learning_rate, not both.</summary>
+    [JsonConverter(typeof(AutoDoubleConverter))]
     public double? LearningRateMultiplier { get; init; }
     /// <summary>linear | cosine | constant (after warmup).</summary>
-    [DefaultValue(LrSchedulers.Linear)]
     public string? LrScheduler { get; init; }
     /// <summary>Fraction of steps warming up, [0, 1).</summary>
-    [DefaultValue(0.0)]
     public double? WarmupRatio { get; init; }
     /// <summary>AdamW weight decay, [0, 1].</summary>
-    [DefaultValue(0.0)]
     public double? WeightDecay { get; init; }
     /// <summary>Gradient-norm clip, [0, 1000]; 0 = off.</summary>
-    [DefaultValue(1.0)]
     public double? MaxGradNorm { get; init; }
     /// <summary>Micro-batches per optimizer step, 1..1024.</summary>
-    [DefaultValue(1)]
     public int? GradientAccumulationSteps { get; init; }
-    /// <summary>Tokens per example (longer ones are truncated), 8..131072.</summary>
-    [DefaultValue(512)]
+    /// <summary>Tokens per example (longer ones are truncated), 8..131072 and at most the model's context. The default is capped at the model's context.</summary>
     public int? MaxSeqLength { get; init; }
     /// <summary>Optimizer steps between evaluations, 1..1000000.</summary>
-    [DefaultValue(100)]
     public int? EvalInterval { get; init; }
     /// <summary>Optimizer steps between checkpoints, 1..1000000.</summary>
-    [DefaultValue(100)]
     public int? CheckpointInterval { get; init; }
     /// <summary>Train a LoRA adapter instead of every weight. Absent = full fine-tune.</summary>
     public LoraSpec? Lora { get; init; }
@@ -56,13 +47,10 @@ public abstract record TrainingHyperparameters
 public sealed record LoraSpec
 {
     /// <summary>Rank, 1..1024.</summary>
-    [DefaultValue(8)]
     public int? R { get; init; }
     /// <summary>Scaling numerator (scale = alpha / r), 1..4096.</summary>
-    [DefaultValue(16)]
     public int? Alpha { get; init; }
     /// <summary>Dropout on the adapter input, [0, 1).</summary>
-    [DefaultValue(0.05)]
     public double? Dropout { get; init; }
     /// <summary>Linear layer names to adapt (≤ 32). Default per architecture as in PEFT: gpt2 ["c_attn"], llama ["q_proj","v_proj"].</summary>
     public List<string>? TargetModules { get; init; }
@@ -73,7 +61,6 @@ public sealed record LoraSpec
 public sealed record SupervisedHyperparameters : TrainingHyperparameters
 {
     /// <summary>Also compute the loss on prompt tokens (text files always train on every token).</summary>
-    [DefaultValue(false)]
     public bool? TrainOnInputs { get; init; }
 }
 
@@ -86,10 +73,8 @@ public sealed record InstructionHyperparameters : TrainingHyperparameters;
 public sealed record RewardModelHyperparameters : TrainingHyperparameters
 {
     /// <summary>Margin in −log σ(r_chosen − r_rejected − margin), [0, 100]; 0 = none.</summary>
-    [DefaultValue(0.0)]
     public double? Margin { get; init; }
     /// <summary>Weight of the (r_chosen + r_rejected)² centring penalty, [0, 10].</summary>
-    [DefaultValue(0.0)]
     public double? CenterRewardsCoefficient { get; init; }
 }
 
@@ -97,14 +82,12 @@ public sealed record RewardModelHyperparameters : TrainingHyperparameters
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record DpoHyperparameters : TrainingHyperparameters
 {
-    /// <summary>β, (0, 10], or "auto" (= 0.1).</summary>
-    [JsonConverter(typeof(AutoDoubleConverter)), DefaultValue(0.1)]
+    /// <summary>β, (0, 10], or "auto" (= the default).</summary>
+    [JsonConverter(typeof(AutoDoubleConverter))]
     public double? Beta { get; init; }
     /// <summary>Conservative-DPO label noise, [0, 0.5).</summary>
-    [DefaultValue(0.0)]
     public double? LabelSmoothing { get; init; }
     /// <summary>sigmoid | ipo</summary>
-    [DefaultValue(DpoLossTypes.Sigmoid)]
     public string? LossType { get; init; }
 }
 
@@ -115,47 +98,33 @@ public sealed record PpoHyperparameters : TrainingHyperparameters
     /// <summary>Required: id of a reward model trained by a reward_model job of this project.</summary>
     public string? RewardModel { get; init; }
     /// <summary>Per-token KL penalty coefficient, [0, 10].</summary>
-    [DefaultValue(0.05)]
     public double? KlCoef { get; init; }
     /// <summary>k1 (log-ratio) | k3 (unbiased, low variance).</summary>
-    [DefaultValue(KlEstimators.K1)]
     public string? KlEstimator { get; init; }
     /// <summary>Policy ratio clip ε, (0, 1].</summary>
-    [DefaultValue(0.2)]
     public double? Cliprange { get; init; }
     /// <summary>Value clip, (0, 100].</summary>
-    [DefaultValue(0.2)]
     public double? CliprangeValue { get; init; }
     /// <summary>Value-loss weight, [0, 10].</summary>
-    [DefaultValue(0.1)]
     public double? VfCoef { get; init; }
     /// <summary>Discount, [0, 1].</summary>
-    [DefaultValue(1.0)]
     public double? Gamma { get; init; }
     /// <summary>GAE λ, [0, 1].</summary>
-    [DefaultValue(0.95)]
     public double? Lam { get; init; }
     /// <summary>Optimisation passes per rollout batch, 1..100.</summary>
-    [DefaultValue(4)]
     public int? PpoEpochs { get; init; }
     /// <summary>Mini-batches per rollout batch, 1..256.</summary>
-    [DefaultValue(1)]
     public int? NumMiniBatches { get; init; }
-    /// <summary>Maximum generated tokens, 1..8192.</summary>
-    [DefaultValue(64)]
+    /// <summary>Maximum generated tokens, 1..8192, less than max_seq_length (the prompt gets the rest).</summary>
     public int? ResponseLength { get; init; }
     /// <summary>Sampling temperature, (0, 10].</summary>
-    [DefaultValue(0.7)]
     public double? Temperature { get; init; }
-    /// <summary>Prompts per rollout batch, 1..4096.</summary>
-    [DefaultValue(8)]
+    /// <summary>Prompts per rollout batch, 1..4096, a multiple of num_mini_batches.</summary>
     public int? RolloutBatchSize { get; init; }
     /// <summary>Prompts to roll out in total. Default: n_epochs × examples in the training file.</summary>
     public long? TotalEpisodes { get; init; }
     /// <summary>Reward penalty for a response without end-of-sequence, [0, 100]; 0 = none.</summary>
-    [DefaultValue(0.0)]
     public double? MissingEosPenalty { get; init; }
     /// <summary>Whiten rewards per batch before GAE.</summary>
-    [DefaultValue(false)]
     public bool? WhitenRewards { get; init; }
 }

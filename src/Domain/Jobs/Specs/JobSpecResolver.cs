@@ -2,13 +2,17 @@ using R = TuningService.Domain.Jobs.Specs.HyperparameterRanges;
 
 namespace TuningService.Domain.Jobs.Specs;
 
-/// <summary>What resolution needs to know beyond the request: the seed to use when none was given, the base model's architecture, the training file's size.</summary>
-public sealed record SpecResolutionContext(long RandomSeed, string? Architecture, int TrainingExamples);
+/// <summary>
+/// What resolution needs to know beyond the request: the seed to use when none was given, the base model's architecture,
+/// the training file's size, and the base model's context length (null when it cannot be known).
+/// </summary>
+public sealed record SpecResolutionContext(long RandomSeed, string? Architecture, int TrainingExamples, int? ContextLength = null);
 
 /// <summary>
 /// Turns a valid request into the stored spec: method always set (the deprecated top-level hyperparameters become
 /// <c>method.supervised</c>), every absent or <c>"auto"</c> field replaced by its documented default
-/// (<see cref="HyperparameterRanges"/>), learning_rate and learning_rate_multiplier both filled, seed chosen.
+/// (<see cref="HyperparameterRanges"/>; max_seq_length's default capped at the model's context), learning_rate and
+/// learning_rate_multiplier both filled (from the method's own base rate), seed chosen. The worker's engine reads nothing else.
 /// </summary>
 public static class JobSpecResolver
 {
@@ -45,26 +49,26 @@ public static class JobSpecResolver
     private static T Common<T>(T h, string method, SpecResolutionContext context) where T : TrainingHyperparameters
     {
         var baseRate = R.BaseLearningRate(method);
-        var multiplier = h.LearningRate is { } lr ? lr / baseRate : h.LearningRateMultiplier ?? R.LearningRateMultiplier.Default;
+        var multiplier = h.LearningRate is { } lr ? lr / baseRate : h.LearningRateMultiplier ?? R.LearningRateMultiplier.Value;
         return h with
         {
-            NEpochs = h.NEpochs ?? (int)R.NEpochs.Default,
-            BatchSize = h.BatchSize ?? (int)R.BatchSize.Default,
+            NEpochs = h.NEpochs ?? R.NEpochs.IntValue,
+            BatchSize = h.BatchSize ?? R.BatchSize.IntValue,
             LearningRate = h.LearningRate ?? baseRate * multiplier,
             LearningRateMultiplier = multiplier,
             LrScheduler = h.LrScheduler ?? R.DefaultLrScheduler,
-            WarmupRatio = h.WarmupRatio ?? R.WarmupRatio.Default,
-            WeightDecay = h.WeightDecay ?? R.WeightDecay.Default,
-            MaxGradNorm = h.MaxGradNorm ?? R.MaxGradNorm.Default,
-            GradientAccumulationSteps = h.GradientAccumulationSteps ?? (int)R.GradientAccumulationSteps.Default,
-            MaxSeqLength = h.MaxSeqLength ?? (int)R.MaxSeqLength.Default,
-            EvalInterval = h.EvalInterval ?? (int)R.EvalInterval.Default,
-            CheckpointInterval = h.CheckpointInterval ?? (int)R.CheckpointInterval.Default,
+            WarmupRatio = h.WarmupRatio ?? R.WarmupRatio.Value,
+            WeightDecay = h.WeightDecay ?? R.WeightDecay.Value,
+            MaxGradNorm = h.MaxGradNorm ?? R.MaxGradNorm.Value,
+            GradientAccumulationSteps = h.GradientAccumulationSteps ?? R.GradientAccumulationSteps.IntValue,
+            MaxSeqLength = h.MaxSeqLength ?? Math.Min(R.MaxSeqLength.IntValue, context.ContextLength ?? int.MaxValue),
+            EvalInterval = h.EvalInterval ?? R.EvalInterval.IntValue,
+            CheckpointInterval = h.CheckpointInterval ?? R.CheckpointInterval.IntValue,
             Lora = h.Lora is null ? null : new LoraSpec
             {
-                R = h.Lora.R ?? (int)R.LoraR.Default,
-                Alpha = h.Lora.Alpha ?? (int)R.LoraAlpha.Default,
-                Dropout = h.Lora.Dropout ?? R.LoraDropout.Default,
+                R = h.Lora.R ?? R.LoraR.IntValue,
+                Alpha = h.Lora.Alpha ?? R.LoraAlpha.IntValue,
+                Dropout = h.Lora.Dropout ?? R.LoraDropout.Value,
                 TargetModules = h.Lora.TargetModules ?? [.. R.DefaultLoraTargetModules(context.Architecture)],
             },
         };
@@ -76,15 +80,15 @@ public static class JobSpecResolver
     private static RewardModelHyperparameters Reward(RewardModelHyperparameters h, SpecResolutionContext c) =>
         Common(h, MethodTypes.RewardModel, c) with
         {
-            Margin = h.Margin ?? R.Margin.Default,
-            CenterRewardsCoefficient = h.CenterRewardsCoefficient ?? R.CenterRewardsCoefficient.Default,
+            Margin = h.Margin ?? R.Margin.Value,
+            CenterRewardsCoefficient = h.CenterRewardsCoefficient ?? R.CenterRewardsCoefficient.Value,
         };
 
     private static DpoHyperparameters Dpo(DpoHyperparameters h, SpecResolutionContext c) =>
         Common(h, MethodTypes.Dpo, c) with
         {
-            Beta = h.Beta ?? R.Beta.Default,
-            LabelSmoothing = h.LabelSmoothing ?? R.LabelSmoothing.Default,
+            Beta = h.Beta ?? R.Beta.Value,
+            LabelSmoothing = h.LabelSmoothing ?? R.LabelSmoothing.Value,
             LossType = h.LossType ?? R.DefaultDpoLossType,
         };
 
@@ -93,20 +97,20 @@ public static class JobSpecResolver
         var common = Common(h, MethodTypes.Ppo, c);
         return common with
         {
-            KlCoef = h.KlCoef ?? R.KlCoef.Default,
+            KlCoef = h.KlCoef ?? R.KlCoef.Value,
             KlEstimator = h.KlEstimator ?? R.DefaultKlEstimator,
-            Cliprange = h.Cliprange ?? R.Cliprange.Default,
-            CliprangeValue = h.CliprangeValue ?? R.CliprangeValue.Default,
-            VfCoef = h.VfCoef ?? R.VfCoef.Default,
-            Gamma = h.Gamma ?? R.Gamma.Default,
-            Lam = h.Lam ?? R.Lam.Default,
-            PpoEpochs = h.PpoEpochs ?? (int)R.PpoEpochs.Default,
-            NumMiniBatches = h.NumMiniBatches ?? (int)R.NumMiniBatches.Default,
-            ResponseLength = h.ResponseLength ?? (int)R.ResponseLength.Default,
-            Temperature = h.Temperature ?? R.Temperature.Default,
-            RolloutBatchSize = h.RolloutBatchSize ?? (int)R.RolloutBatchSize.Default,
+            Cliprange = h.Cliprange ?? R.Cliprange.Value,
+            CliprangeValue = h.CliprangeValue ?? R.CliprangeValue.Value,
+            VfCoef = h.VfCoef ?? R.VfCoef.Value,
+            Gamma = h.Gamma ?? R.Gamma.Value,
+            Lam = h.Lam ?? R.Lam.Value,
+            PpoEpochs = h.PpoEpochs ?? R.PpoEpochs.IntValue,
+            NumMiniBatches = h.NumMiniBatches ?? R.NumMiniBatches.IntValue,
+            ResponseLength = h.ResponseLength ?? R.ResponseLength.IntValue,
+            Temperature = h.Temperature ?? R.Temperature.Value,
+            RolloutBatchSize = h.RolloutBatchSize ?? R.RolloutBatchSize.IntValue,
             TotalEpisodes = h.TotalEpisodes ?? Math.Max(1L, (long)common.NEpochs!.Value * Math.Max(1, c.TrainingExamples)),
-            MissingEosPenalty = h.MissingEosPenalty ?? R.MissingEosPenalty.Default,
+            MissingEosPenalty = h.MissingEosPenalty ?? R.MissingEosPenalty.Value,
             WhitenRewards = h.WhitenRewards ?? R.DefaultWhitenRewards,
         };
     }

@@ -5,8 +5,9 @@ using FluentValidation.Results;
 namespace TuningService.Domain.Jobs.Specs;
 
 /// <summary>
-/// Rules of a job spec that need no database: required fields, ranges, enumerations, method consistency. Shared by the
-/// API (on the request) and the worker (on the stored, resolved spec). Error codes: <c>missing_field</c>, <c>invalid_value</c>.
+/// Rules of a job spec that need no database: required fields, ranges, enumerations, method consistency, PPO's batch split.
+/// Checked by the API on the request (model-aware rules: <see cref="JobSpecValidation.ValidateForModel"/>), so the worker
+/// trains only specs that passed them. Error codes: <c>missing_field</c>, <c>invalid_value</c>.
 /// </summary>
 public sealed class JobSpecValidator : AbstractValidator<JobSpec>
 {
@@ -161,7 +162,17 @@ public sealed class PpoHyperparametersValidator : TrainingHyperparametersValidat
         RuleFor(h => h.TotalEpisodes).Must(v => v is null || HyperparameterRanges.TotalEpisodes.Contains(v.Value))
             .WithErrorCode("invalid_value").WithMessage(HyperparameterRanges.TotalEpisodes.Describe() + ".");
         RuleFor(h => h.MissingEosPenalty).InRange(HyperparameterRanges.MissingEosPenalty);
+        // Each rollout batch is split into num_mini_batches equal minibatches (one optimizer step each); absent = the default.
+        RuleFor(h => h.NumMiniBatches)
+            .Must((h, n) => RolloutBatchSizeOf(h) % (n ?? HyperparameterRanges.NumMiniBatches.IntValue) == 0)
+            .When(h => HyperparameterRanges.RolloutBatchSize.Contains(RolloutBatchSizeOf(h))
+                && HyperparameterRanges.NumMiniBatches.Contains(h.NumMiniBatches ?? HyperparameterRanges.NumMiniBatches.IntValue))
+            .WithErrorCode("invalid_value")
+            .WithMessage(h => $"rollout_batch_size ({RolloutBatchSizeOf(h)}) must be a multiple of num_mini_batches " +
+                $"({h.NumMiniBatches ?? HyperparameterRanges.NumMiniBatches.IntValue}): each rollout batch is split into equal minibatches.");
     }
+
+    private static int RolloutBatchSizeOf(PpoHyperparameters h) => h.RolloutBatchSize ?? HyperparameterRanges.RolloutBatchSize.IntValue;
 }
 
 internal static class SpecRules
@@ -177,8 +188,11 @@ internal static class SpecRules
             .WithMessage((_, v) => $"'{v}' is not one of {string.Join(", ", allowed)}.");
 }
 
-/// <summary>Runs <see cref="JobSpecValidator"/> and names each failure by its JSON path.</summary>
-public static class JobSpecValidation
+/// <summary>
+/// Runs <see cref="JobSpecValidator"/> and names each failure by its JSON path; <see cref="ValidateForModel"/> adds the rules
+/// that need the base model (its context length) on the resolved spec. Every rule of a job spec lives here or in the validator.
+/// </summary>
+public static partial class JobSpecValidation
 {
     private static readonly JobSpecValidator Validator = new();
 

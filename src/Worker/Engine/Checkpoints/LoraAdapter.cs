@@ -14,14 +14,13 @@ public static class LoraAdapter
 {
     private const string PeftPrefix = "base_model.model.";
 
-    /// <summary>The layers targeted when none are named: PEFT's defaults per architecture.</summary>
-    public static IReadOnlyList<string> DefaultTargets(ModelConfig config)
-        => config.Architecture == ModelArchitecture.Gpt2 ? ["c_attn"] : ["q_proj", "v_proj"];
-
-    /// <summary>Freezes every base weight and attaches adapters (A drawn from the global generator, B = 0).</summary>
+    /// <summary>
+    /// Freezes every base weight and attaches adapters (A drawn from the global generator, B = 0) to the named layers
+    /// (the spec's target_modules; PEFT's per-architecture default is filled in by the Domain's resolver).
+    /// </summary>
     public static void Attach(CausalLanguageModel model, LoraSettings settings)
     {
-        var targets = settings.TargetModules.Count > 0 ? settings.TargetModules : DefaultTargets(model.Config);
+        var targets = settings.TargetModules;
         foreach (var (_, p) in model.named_parameters()) p.requires_grad = false;
         int attached = 0;
         foreach (var (name, layer) in model.LinearLayers())
@@ -36,7 +35,7 @@ public static class LoraAdapter
     public static void Save(CausalLanguageModel model, LoraSettings settings, string directory, string baseModel)
     {
         Directory.CreateDirectory(directory);
-        var targets = settings.TargetModules.Count > 0 ? settings.TargetModules : DefaultTargets(model.Config);
+        var targets = settings.TargetModules;
         var config = new JsonObject
         {
             ["peft_type"] = "LORA", ["task_type"] = "CAUSAL_LM", ["base_model_name_or_path"] = baseModel,

@@ -4,15 +4,15 @@ using static TorchSharp.torch;
 
 namespace TuningService.Worker.Engine.Rlhf;
 
-/// <summary>DPO's own knobs.</summary>
+/// <summary>DPO's own knobs, all from the resolved job spec (defaults and rules: the Domain's HyperparameterRanges and JobSpecValidator).</summary>
 public sealed record DpoSettings
 {
     /// <summary>Strength of the implicit KL constraint to the reference (β).</summary>
-    public double Beta { get; init; } = 0.1;
+    public required double Beta { get; init; }
     /// <summary>Assumed probability that a label is flipped (conservative DPO), in [0, 0.5).</summary>
-    public double LabelSmoothing { get; init; }
+    public required double LabelSmoothing { get; init; }
     /// <summary>sigmoid (DPO) or ipo (Azar et al. 2023).</summary>
-    public string LossType { get; init; } = "sigmoid";
+    public required string LossType { get; init; }
 }
 
 /// <summary>

@@ -25,7 +25,7 @@ public abstract class PairwiseTrainer : IStepwiseTrainer
         TrainingHyperparameters hyperparameters, int padId)
     {
         if (train.Count == 0) throw new InvalidOperationException("No preference pair fits within max_seq_length.");
-        Hyperparameters = hyperparameters.Validate();
+        Hyperparameters = hyperparameters;
         this.method = method;
         this.trained = trained;
         this.train = train;

@@ -32,15 +32,14 @@ public sealed class PpoTrainer : IStepwiseTrainer
         int eosId, int padId, Func<int[], string>? decode = null)
     {
         if (prompts.Count == 0) throw new InvalidOperationException("No prompt to train on.");
-        (Hyperparameters, Settings) = (hyperparameters.Validate(), settings.Validate());
+        (Hyperparameters, Settings) = (hyperparameters, settings);
         (this.policy, this.reference, this.valueModel, this.scorer) = (policy, reference, valueModel, scorer);
         (this.prompts, this.validationPrompts, this.eosId, this.padId) = (prompts, validationPrompts, eosId, padId);
         this.decode = decode ?? (ids => string.Join(" ", ids));
         foreach (var (_, p) in reference.named_parameters()) p.requires_grad = false;
         trained = new PolicyAndValue(policy, valueModel);
         optimizer = new AdamW(Optimization.Trainable(trained), hyperparameters);
-        int episodes = settings.TotalEpisodes ?? hyperparameters.NEpochs * prompts.Count;
-        TotalSteps = Math.Max(1, episodes / settings.RolloutBatchSize);
+        TotalSteps = (int)Math.Max(1, settings.TotalEpisodes / settings.RolloutBatchSize);
     }
 
     public TrainingHyperparameters Hyperparameters { get; }
@@ -70,7 +69,7 @@ public sealed class PpoTrainer : IStepwiseTrainer
             var referenceLogProbs = RolloutBatch.ResponseLogProbs(reference, rollout.InputIds, rollout.AttentionMask, rollout.QueryLength, s.Temperature);
             oldValues = RolloutBatch.ResponseValues(valueModel, rollout.InputIds, rollout.AttentionMask, rollout.QueryLength) * mask;
             scores = scorer(rollout.InputIds, rollout.AttentionMask, rollout.LastIndex).to(ScalarType.Float32);   // (B)
-            if (s.MissingEosPenalty is double penalty) scores = scores - penalty * (1 - rollout.HasEos);
+            if (s.MissingEosPenalty != 0) scores = scores - s.MissingEosPenalty * (1 - rollout.HasEos);
             kl = RlhfMath.KlPenalty(oldLogProbs, referenceLogProbs, s.KlEstimator) * mask;               // (B, W)
             nonScoreReward = -s.KlCoef * kl;
             var lastToken = (rollout.LastIndex - rollout.QueryLength).unsqueeze(1);                       // (B, 1)

@@ -40,7 +40,7 @@ public sealed partial class Trainer : IDisposable
     internal Trainer(CausalLanguageModel model, TextTokenizer tokenizer, (List<EncodedExample> Kept, int Dropped) trainingSet,
         List<EncodedExample> validationSet, TrainingHyperparameters hyperparameters)
     {
-        Hyperparameters = hyperparameters.Validate();
+        Hyperparameters = hyperparameters;
         this.model = model;
         this.tokenizer = tokenizer;
         device = model.parameters().First().device;

@@ -19,13 +19,7 @@ public sealed class DpoMethod : ITrainingMethod
         var job = run.Job;
         var spec = JobSpecs.HyperparametersOf<Domain.Jobs.Specs.DpoHyperparameters>(job);
         var hp = HyperparameterMapping.FromSpec(spec, job.Seed, run.MetricsInterval);
-        var defaults = new DpoSettings();
-        var settings = RlhfData.Validated(run, () => Validate(new DpoSettings
-        {
-            Beta = spec.Beta ?? defaults.Beta,
-            LabelSmoothing = spec.LabelSmoothing ?? defaults.LabelSmoothing,
-            LossType = spec.LossType ?? defaults.LossType,
-        }));
+        var settings = HyperparameterMapping.Dpo(spec);
 
         using var loaded = run.Models.Load(job.ProjectId, job.Model, job.Seed);
         manual_seed(job.Seed);
@@ -34,7 +28,7 @@ public sealed class DpoMethod : ITrainingMethod
         run.Reporter.Info($"Model {job.Model} loaded ({loaded.Model.Config.ParameterCount():N0} parameters) on {run.Device.type}; it is also the frozen reference.");
 
         var template = new ChatTemplate(loaded.Tokenizer);
-        int maxLength = Math.Min(hp.MaxSeqLength, loaded.Model.Config.MaxPositionEmbeddings);
+        int maxLength = hp.WithinContext(loaded.Model.Config.MaxPositionEmbeddings, job).MaxSeqLength;
         var (train, dropped) = RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.TrainingFileId, "training_file", template), loaded.Tokenizer, maxLength);
         var validation = job.ValidationFileId is null ? []
             : RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.ValidationFileId, "validation_file", template), loaded.Tokenizer, maxLength).Kept;
@@ -51,14 +45,6 @@ public sealed class DpoMethod : ITrainingMethod
         var modelPath = ArtifactStore.ModelPath(job.Id);
         PolicyOutput.Save(run, loaded, hp, modelPath);
         return new MethodResult(StopReason.None, trainer.TrainedTokens, modelPath, Architecture: loaded.Model.Config.ModelType);
-    }
-
-    private static DpoSettings Validate(DpoSettings s)
-    {
-        if (s.Beta <= 0) throw new ArgumentOutOfRangeException(nameof(s.Beta), "beta must be positive.");
-        if (s.LabelSmoothing is < 0 or >= 0.5) throw new ArgumentOutOfRangeException(nameof(s.LabelSmoothing), "label_smoothing must be in [0, 0.5).");
-        if (s.LossType is not ("sigmoid" or "ipo")) throw new ArgumentOutOfRangeException(nameof(s.LossType), "loss_type must be sigmoid or ipo.");
-        return s;
     }
 }
 

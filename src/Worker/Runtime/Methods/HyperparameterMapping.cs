@@ -1,56 +1,112 @@
+using TuningService.Worker.Engine.Rlhf;
 using TuningService.Worker.Engine.Training;
 using Spec = TuningService.Domain.Jobs.Specs;
 
 namespace TuningService.Worker.Runtime.Methods;
 
-/// <summary>Maps the stored job spec onto the engine's hyperparameter record (shared by every method).</summary>
+/// <summary>
+/// The one mapping from the resolved job spec (read by <see cref="JobSpecs"/>) to the engine's records. A resolved spec
+/// has every field, so there is no fallback: a missing one fails the job (invalid_hyperparameters, naming the field).
+/// Defaults and rules live only in the Domain (HyperparameterRanges, JobSpecValidator) and are applied at the API.
+/// </summary>
 public static class HyperparameterMapping
 {
-    /// <summary>OpenAI-style multiplier base: learning_rate = multiplier × this when only the multiplier is given.</summary>
-    public const double BaseLearningRate = 1e-4;
-
-    /// <summary>The engine's record from the stored spec's; a field the spec leaves out keeps the engine's default.</summary>
     public static TrainingHyperparameters FromSpec(Spec.TrainingHyperparameters spec, long seed, int metricsInterval)
     {
-        var defaults = new TrainingHyperparameters();
+        var path = PathOf(spec);
         return new TrainingHyperparameters
         {
-            NEpochs = spec.NEpochs ?? defaults.NEpochs,
-            BatchSize = spec.BatchSize ?? defaults.BatchSize,
-            LearningRate = spec.LearningRate ?? spec.LearningRateMultiplier * BaseLearningRate ?? defaults.LearningRate,
-            LrScheduler = spec.LrScheduler ?? defaults.LrScheduler,
-            WarmupRatio = spec.WarmupRatio ?? defaults.WarmupRatio,
-            WeightDecay = spec.WeightDecay ?? defaults.WeightDecay,
-            MaxGradNorm = spec.MaxGradNorm ?? defaults.MaxGradNorm,
-            GradientAccumulationSteps = spec.GradientAccumulationSteps ?? defaults.GradientAccumulationSteps,
-            MaxSeqLength = spec.MaxSeqLength ?? defaults.MaxSeqLength,
-            EvalInterval = spec.EvalInterval ?? defaults.EvalInterval,
-            CheckpointInterval = spec.CheckpointInterval ?? defaults.CheckpointInterval,
-            TrainOnInputs = (spec as Spec.SupervisedHyperparameters)?.TrainOnInputs ?? false,
-            LogInterval = Math.Max(1, metricsInterval),
+            NEpochs = Required(spec.NEpochs, path, "n_epochs"),
+            BatchSize = Required(spec.BatchSize, path, "batch_size"),
+            LearningRate = Required(spec.LearningRate, path, "learning_rate"),
+            LrScheduler = Required(spec.LrScheduler, path, "lr_scheduler"),
+            WarmupRatio = Required(spec.WarmupRatio, path, "warmup_ratio"),
+            WeightDecay = Required(spec.WeightDecay, path, "weight_decay"),
+            MaxGradNorm = Required(spec.MaxGradNorm, path, "max_grad_norm"),
+            GradientAccumulationSteps = Required(spec.GradientAccumulationSteps, path, "gradient_accumulation_steps"),
+            MaxSeqLength = Required(spec.MaxSeqLength, path, "max_seq_length"),
+            EvalInterval = Required(spec.EvalInterval, path, "eval_interval"),
+            CheckpointInterval = Required(spec.CheckpointInterval, path, "checkpoint_interval"),
+            TrainOnInputs = spec is Spec.SupervisedHyperparameters supervised && Required(supervised.TrainOnInputs, path, "train_on_inputs"),
+            Lora = spec.Lora is { } lora ? new LoraSettings
+            {
+                Rank = Required(lora.R, path, "lora.r"),
+                Alpha = Required(lora.Alpha, path, "lora.alpha"),
+                Dropout = Required(lora.Dropout, path, "lora.dropout"),
+                TargetModules = lora.TargetModules ?? throw Missing(path, "lora.target_modules"),
+            } : null,
             Seed = seed,
-            Lora = Lora(spec.Lora),
+            LogInterval = Math.Max(1, metricsInterval),
         };
     }
 
-    /// <summary>A max_seq_length beyond the model's context would index past its position table: use the context instead, and say so.</summary>
-    public static TrainingHyperparameters FitContext(this TrainingHyperparameters hyperparameters, int contextLength, JobReporter reporter)
+    public static PpoSettings Ppo(Spec.PpoHyperparameters spec)
     {
-        if (hyperparameters.MaxSeqLength <= contextLength) return hyperparameters;
-        reporter.Warn($"max_seq_length {hyperparameters.MaxSeqLength} exceeds the model's context of {contextLength} tokens; using {contextLength}.");
-        return hyperparameters with { MaxSeqLength = contextLength };
-    }
-
-    private static LoraSettings? Lora(Spec.LoraSpec? lora)
-    {
-        if (lora is null) return null;
-        var defaults = new LoraSettings();
-        return new LoraSettings
+        var path = PathOf(spec);
+        return new PpoSettings
         {
-            Rank = lora.R ?? defaults.Rank,
-            Alpha = lora.Alpha ?? defaults.Alpha,
-            Dropout = lora.Dropout ?? defaults.Dropout,
-            TargetModules = lora.TargetModules ?? [],
+            KlCoef = Required(spec.KlCoef, path, "kl_coef"),
+            KlEstimator = Required(spec.KlEstimator, path, "kl_estimator"),
+            ClipRange = Required(spec.Cliprange, path, "cliprange"),
+            ClipRangeValue = Required(spec.CliprangeValue, path, "cliprange_value"),
+            VfCoef = Required(spec.VfCoef, path, "vf_coef"),
+            Gamma = Required(spec.Gamma, path, "gamma"),
+            Lam = Required(spec.Lam, path, "lam"),
+            PpoEpochs = Required(spec.PpoEpochs, path, "ppo_epochs"),
+            NumMiniBatches = Required(spec.NumMiniBatches, path, "num_mini_batches"),
+            ResponseLength = Required(spec.ResponseLength, path, "response_length"),
+            Temperature = Required(spec.Temperature, path, "temperature"),
+            RolloutBatchSize = Required(spec.RolloutBatchSize, path, "rollout_batch_size"),
+            TotalEpisodes = Required(spec.TotalEpisodes, path, "total_episodes"),
+            MissingEosPenalty = Required(spec.MissingEosPenalty, path, "missing_eos_penalty"),
+            WhitenRewards = Required(spec.WhitenRewards, path, "whiten_rewards"),
         };
     }
+
+    public static DpoSettings Dpo(Spec.DpoHyperparameters spec)
+    {
+        var path = PathOf(spec);
+        return new DpoSettings
+        {
+            Beta = Required(spec.Beta, path, "beta"),
+            LabelSmoothing = Required(spec.LabelSmoothing, path, "label_smoothing"),
+            LossType = Required(spec.LossType, path, "loss_type"),
+        };
+    }
+
+    public static RewardModelSettings RewardModel(Spec.RewardModelHyperparameters spec)
+    {
+        var path = PathOf(spec);
+        return new RewardModelSettings
+        {
+            Margin = Required(spec.Margin, path, "margin"),
+            CenterRewardsCoefficient = Required(spec.CenterRewardsCoefficient, path, "center_rewards_coefficient"),
+        };
+    }
+
+    /// <summary>
+    /// The Domain's context rule, for a model whose context the API could not read (it checks every preset, checkpoint and
+    /// fine-tuned model it can): a max_seq_length beyond the position table fails the job, naming the field. Never clamped.
+    /// </summary>
+    public static TrainingHyperparameters WithinContext(this TrainingHyperparameters hyperparameters, int contextLength, Domain.Jobs.TrainingJob job) =>
+        Spec.JobSpecValidation.MaxSeqLengthError(hyperparameters.MaxSeqLength, contextLength, job.Model) is { } message
+            ? throw JobFailures.Fail(JobFailures.InvalidHyperparameters, message, $"method.{job.MethodType}.hyperparameters.max_seq_length")
+            : hyperparameters;
+
+    private static string PathOf(Spec.TrainingHyperparameters spec) => "method." + spec switch
+    {
+        Spec.SupervisedHyperparameters => Spec.MethodTypes.Supervised,
+        Spec.InstructionHyperparameters => Spec.MethodTypes.Instruction,
+        Spec.RewardModelHyperparameters => Spec.MethodTypes.RewardModel,
+        Spec.DpoHyperparameters => Spec.MethodTypes.Dpo,
+        Spec.PpoHyperparameters => Spec.MethodTypes.Ppo,
+        _ => throw new ArgumentException($"Unknown hyperparameters {spec.GetType().Name}.", nameof(spec)),
+    } + ".hyperparameters";
+
+    private static T Required<T>(T? value, string path, string name) where T : struct => value ?? throw Missing(path, name);
+
+    private static string Required(string? value, string path, string name) => value ?? throw Missing(path, name);
+
+    private static JobFailureException Missing(string path, string name) => JobFailures.Fail(JobFailures.InvalidHyperparameters,
+        $"The job's stored spec has no {name}; create the job again.", $"{path}.{name}");
 }

@@ -21,7 +21,7 @@ public sealed class PpoMethod : ITrainingMethod
         var job = run.Job;
         var spec = JobSpecs.HyperparametersOf<Domain.Jobs.Specs.PpoHyperparameters>(job);
         var hp = HyperparameterMapping.FromSpec(spec, job.Seed, run.MetricsInterval);
-        var settings = RlhfData.Validated(run, () => Settings(spec, hp.BatchSize).Validate());
+        var settings = HyperparameterMapping.Ppo(spec);
         var rewardDirectory = RewardModelDirectory(run, spec.RewardModel);
 
         using var loaded = run.Models.Load(job.ProjectId, job.Model, job.Seed);
@@ -45,7 +45,8 @@ public sealed class PpoMethod : ITrainingMethod
             "the reference is a frozen copy of the policy, the value model starts from the reward model.");
 
         var template = new ChatTemplate(loaded.Tokenizer);
-        int maxPrompt = Math.Max(1, Math.Min(hp.MaxSeqLength, loaded.Model.Config.MaxPositionEmbeddings) - settings.ResponseLength);
+        // Prompt and response share max_seq_length (the API refuses a response_length that leaves the prompt no room).
+        int maxPrompt = hp.WithinContext(loaded.Model.Config.MaxPositionEmbeddings, job).MaxSeqLength - settings.ResponseLength;
         List<int[]> Encode(List<string> prompts) => prompts.Select(p => PreferenceEncoder.EncodePrompt(p, loaded.Tokenizer, maxPrompt)).ToList();
         var prompts = Encode(RlhfData.ReadPrompts(run, job.TrainingFileId, "training_file", template));
         var validation = job.ValidationFileId is null ? [] : Encode(RlhfData.ReadPrompts(run, job.ValidationFileId, "validation_file", template));
@@ -76,28 +77,5 @@ public sealed class PpoMethod : ITrainingMethod
         if (record.Kind != ModelKinds.RewardModel)
             throw JobFailures.Fail(JobFailures.InvalidHyperparameters, $"Model '{id}' is a {record.Kind} model, not a reward_model: train one with a reward_model job first.", param);
         return run.Artifacts.FullPath(record.ArtifactPath);
-    }
-
-    private static PpoSettings Settings(Domain.Jobs.Specs.PpoHyperparameters spec, int batchSize)
-    {
-        var d = new PpoSettings();
-        return new PpoSettings
-        {
-            KlCoef = spec.KlCoef ?? d.KlCoef,
-            KlEstimator = spec.KlEstimator ?? d.KlEstimator,
-            ClipRange = spec.Cliprange ?? d.ClipRange,
-            ClipRangeValue = spec.CliprangeValue ?? d.ClipRangeValue,
-            VfCoef = spec.VfCoef ?? d.VfCoef,
-            Gamma = spec.Gamma ?? d.Gamma,
-            Lam = spec.Lam ?? d.Lam,
-            PpoEpochs = spec.PpoEpochs ?? d.PpoEpochs,
-            NumMiniBatches = spec.NumMiniBatches ?? d.NumMiniBatches,
-            ResponseLength = spec.ResponseLength ?? d.ResponseLength,
-            Temperature = spec.Temperature ?? d.Temperature,
-            RolloutBatchSize = spec.RolloutBatchSize ?? batchSize,
-            TotalEpisodes = (int?)spec.TotalEpisodes,
-            MissingEosPenalty = spec.MissingEosPenalty,
-            WhitenRewards = spec.WhitenRewards ?? d.WhitenRewards,
-        };
     }
 }

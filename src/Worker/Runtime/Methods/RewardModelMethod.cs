@@ -20,8 +20,7 @@ public sealed class RewardModelMethod : ITrainingMethod
         var job = run.Job;
         var spec = JobSpecs.HyperparametersOf<Domain.Jobs.Specs.RewardModelHyperparameters>(job);
         var hp = HyperparameterMapping.FromSpec(spec, job.Seed, run.MetricsInterval);
-        var centerCoefficient = spec.CenterRewardsCoefficient ?? 0;
-        var margin = spec.Margin ?? 0;
+        var settings = HyperparameterMapping.RewardModel(spec);
 
         using var loaded = run.Models.Load(job.ProjectId, job.Model, job.Seed);
         manual_seed(job.Seed);
@@ -32,12 +31,12 @@ public sealed class RewardModelMethod : ITrainingMethod
         run.Reporter.Info($"Model {job.Model} loaded with a scalar reward head ({loaded.Model.Config.ParameterCount():N0} backbone parameters) on {run.Device.type}.");
 
         var template = new ChatTemplate(loaded.Tokenizer);
-        int maxLength = Math.Min(hp.MaxSeqLength, loaded.Model.Config.MaxPositionEmbeddings);
-        var (train, dropped) = RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.TrainingFileId, "training_file", template), loaded.Tokenizer, maxLength, margin);
+        int maxLength = hp.WithinContext(loaded.Model.Config.MaxPositionEmbeddings, job).MaxSeqLength;
+        var (train, dropped) = RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.TrainingFileId, "training_file", template), loaded.Tokenizer, maxLength, settings.Margin);
         var validation = job.ValidationFileId is null ? []
-            : RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.ValidationFileId, "validation_file", template), loaded.Tokenizer, maxLength, margin).Kept;
+            : RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.ValidationFileId, "validation_file", template), loaded.Tokenizer, maxLength, settings.Margin).Kept;
 
-        using var trainer = new RewardModelTrainer(model, train, validation, hp, loaded.Tokenizer.PadId, centerCoefficient);
+        using var trainer = new RewardModelTrainer(model, train, validation, hp, loaded.Tokenizer.PadId, settings.CenterRewardsCoefficient);
         run.Reporter.Info(
             $"Data tokenized: {train.Count} training pairs ({dropped} dropped: longer than {maxLength} tokens), " +
             $"{validation.Count} validation pairs; {trainer.TotalSteps} steps over {hp.NEpochs} epochs.",

@@ -79,19 +79,6 @@ internal static class RlhfData
         return encoded;
     }
 
-    /// <summary>Reads a numeric hyperparameter setting and turns an out-of-range value into invalid_hyperparameters.</summary>
-    public static T Validated<T>(TrainingRun run, Func<T> validate)
-    {
-        try
-        {
-            return validate();
-        }
-        catch (ArgumentOutOfRangeException e)
-        {
-            throw JobFailures.Fail(JobFailures.InvalidHyperparameters, e.Message, $"method.{run.Job.MethodType}.hyperparameters.{ToSnakeCase(e.ParamName)}", e);
-        }
-    }
-
     private static List<T> Read<T>(TrainingRun run, string fileId, string param, string format, Func<DatasetExample, T?> convert) where T : class
     {
         var code = param == "validation_file" ? JobFailures.InvalidValidationFile : JobFailures.InvalidTrainingFile;
@@ -99,7 +86,4 @@ internal static class RlhfData
             ?? throw JobFailures.Fail(code, $"{fileId} holds {example.GetType().Name.Replace("Example", "")} examples; a {run.Job.MethodType} job needs {format} data.", param))
             .ToList();
     }
-
-    private static string ToSnakeCase(string? name) => string.IsNullOrEmpty(name) ? "" :
-        string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
 }

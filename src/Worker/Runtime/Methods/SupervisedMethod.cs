@@ -19,7 +19,7 @@ public sealed class SupervisedMethod : ITrainingMethod
         loaded.Model.to(run.Device);
         run.Reporter.Info($"Model {job.Model} loaded ({loaded.Model.Config.ParameterCount():N0} parameters, {loaded.Model.Config.Architecture}) on {run.Device.type}.");
         var hyperparameters = HyperparameterMapping.FromSpec(JobSpecs.HyperparametersOf<Domain.Jobs.Specs.TrainingHyperparameters>(job), job.Seed, run.MetricsInterval)
-            .FitContext(loaded.Model.Config.MaxPositionEmbeddings, run.Reporter);
+            .WithinContext(loaded.Model.Config.MaxPositionEmbeddings, job);
 
         var template = new ChatTemplate(loaded.Tokenizer);
         var training = ReadExamples(run, job.TrainingFileId, "training_file", template);

@@ -1,3 +1,4 @@
+using TuningService.Domain.Jobs.Specs;
 using TuningService.Worker.Engine;
 using TuningService.Worker.Engine.Rlhf;
 using TuningService.Worker.Engine.Training;
@@ -5,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace TuningService.Worker.Tests.Engine.Rlhf;
 
+[Collection(EngineTestCollection.Name)] // torch's global generator: seeded runs must not interleave with other engine tests
 public sealed class DpoTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
@@ -14,8 +16,8 @@ public sealed class DpoTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
         var tokenizer = loaded.Tokenizer;
         var (train, _) = PreferenceEncoder.EncodePairs(PolitePreferences.Pairs(32, seed: 1), tokenizer, 256);
         var (valid, _) = PreferenceEncoder.EncodePairs(PolitePreferences.Pairs(16, seed: 2), tokenizer, 256);
-        var hp = new TrainingHyperparameters { NEpochs = 2, BatchSize = 8, LearningRate = 2e-3, Seed = 11 };
-        using var trainer = new DpoTrainer(loaded.Model, loaded.Model, train, valid, hp, new DpoSettings { Beta = 0.1 }, tokenizer.PadId);
+        var hp = ResolvedSettings.Training(MethodTypes.Dpo) with { NEpochs = 2, BatchSize = 8, LearningRate = 2e-3, Seed = 11 };
+        using var trainer = new DpoTrainer(loaded.Model, loaded.Model, train, valid, hp, ResolvedSettings.Dpo() with { Beta = 0.1 }, tokenizer.PadId);
 
         var before = trainer.Evaluate().Metrics;
         Assert.Equal(0.0, before["valid_rewards/chosen"]!.Value, 4);               // policy == reference at the start
@@ -31,10 +33,10 @@ public sealed class DpoTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public void Dpo_ResumedFromItsState_ContinuesExactlyAsAnUninterruptedRun()
     {
-        var hp = new TrainingHyperparameters { NEpochs = 1, BatchSize = 4, LearningRate = 1e-3, Seed = 3 };
+        var hp = ResolvedSettings.Training(MethodTypes.Dpo) with { NEpochs = 1, BatchSize = 4, LearningRate = 1e-3, Seed = 3 };
         var pairs = PolitePreferences.Pairs(8, seed: 4);
         DpoTrainer Build(LoadedModel m) =>
-            new(m.Model, m.Model, PreferenceEncoder.EncodePairs(pairs, m.Tokenizer, 256).Kept, [], hp, new DpoSettings { LossType = "ipo" }, m.Tokenizer.PadId);
+            new(m.Model, m.Model, PreferenceEncoder.EncodePairs(pairs, m.Tokenizer, 256).Kept, [], hp, ResolvedSettings.Dpo() with { LossType = "ipo" }, m.Tokenizer.PadId);
 
         using var straight = ModelLoader.LoadPreset("tiny-gpt2", seed: 3);
         using var straightTrainer = Build(straight);

@@ -1,3 +1,4 @@
+using TuningService.Domain.Jobs.Specs;
 using TuningService.Worker.Engine.Checkpoints;
 using TuningService.Worker.Engine.Models;
 using TuningService.Worker.Engine.Rlhf;
@@ -7,6 +8,7 @@ using static TorchSharp.torch;
 namespace TuningService.Worker.Tests.Engine.Rlhf;
 
 /// <summary>PPO against a known reward through the scorer seam, on a model small enough to learn in seconds.</summary>
+[Collection(EngineTestCollection.Name)] // torch's global generator: seeded runs must not interleave with other engine tests
 public sealed class PpoTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const int Target = 3, Eos = 15;
@@ -31,8 +33,11 @@ public sealed class PpoTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
         foreach (var (_, p) in valueModel.named_parameters()) p.requires_grad = true;
         var random = new Random(1);
         var prompts = Enumerable.Range(0, 32).Select(_ => Enumerable.Range(0, random.Next(2, 5)).Select(_ => random.Next(4, 12)).ToArray()).ToList();
-        var hp = new TrainingHyperparameters { NEpochs = 8, LearningRate = 3e-3, LrScheduler = "constant", Seed = 1 };
-        var settings = new PpoSettings { RolloutBatchSize = 16, NumMiniBatches = 2, ResponseLength = 8, Temperature = 1.0, KlCoef = 0.5 };
+        var hp = ResolvedSettings.Training(MethodTypes.Ppo) with { NEpochs = 8, LearningRate = 3e-3, LrScheduler = "constant", Seed = 1 };
+        var settings = ResolvedSettings.Ppo(prompts.Count) with
+        {
+            RolloutBatchSize = 16, NumMiniBatches = 2, ResponseLength = 8, Temperature = 1.0, KlCoef = 0.5, TotalEpisodes = 8 * prompts.Count,
+        };
         using var trainer = new PpoTrainer(policy, reference, valueModel, CountTarget, prompts, [], hp, settings, Eos, Eos);
 
         var history = new List<IReadOnlyDictionary<string, double?>>();
@@ -54,12 +59,13 @@ public sealed class PpoTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public void Ppo_ResumedFromItsState_ContinuesExactlyAsAnUninterruptedRun()
     {
-        var settings = new PpoSettings
+        var prompts = new List<int[]> { new[] { 4, 5 }, new[] { 6 }, new[] { 7, 8, 9 }, new[] { 10, 11 } };
+        var settings = ResolvedSettings.Ppo(prompts.Count) with
         {
             RolloutBatchSize = 4, ResponseLength = 5, PpoEpochs = 2, KlEstimator = "k3", WhitenRewards = true, MissingEosPenalty = 1.0,
+            TotalEpisodes = 3 * prompts.Count,
         };
-        var hp = new TrainingHyperparameters { NEpochs = 3, LearningRate = 1e-3, Seed = 2 };
-        var prompts = new List<int[]> { new[] { 4, 5 }, new[] { 6 }, new[] { 7, 8, 9 }, new[] { 10, 11 } };
+        var hp = ResolvedSettings.Training(MethodTypes.Ppo) with { NEpochs = 3, LearningRate = 1e-3, Seed = 2 };
         (PpoTrainer Trainer, CausalLanguageModel Policy) Build()
         {
             manual_seed(4);

@@ -1,3 +1,4 @@
+using TuningService.Domain.Jobs.Specs;
 using TuningService.Worker.Engine;
 using TuningService.Worker.Engine.Data;
 using TuningService.Worker.Engine.Rlhf;
@@ -6,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace TuningService.Worker.Tests.Engine.Rlhf;
 
+[Collection(EngineTestCollection.Name)] // torch's global generator: seeded runs must not interleave with other engine tests
 public sealed class RewardModelTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
@@ -34,7 +36,7 @@ public sealed class RewardModelTrainerTests(Xunit.Abstractions.ITestOutputHelper
         var tokenizer = loaded.Tokenizer;
         var (train, _) = PreferenceEncoder.EncodePairs(PolitePreferences.Pairs(32, seed: 1), tokenizer, 256);
         var (valid, _) = PreferenceEncoder.EncodePairs(PolitePreferences.Pairs(24, seed: 2), tokenizer, 256);
-        var hp = new TrainingHyperparameters { NEpochs = 3, BatchSize = 8, LearningRate = 1e-3, Seed = 5 };
+        var hp = ResolvedSettings.Training(MethodTypes.RewardModel) with { NEpochs = 3, BatchSize = 8, LearningRate = 1e-3, Seed = 5 };
         using var trainer = new RewardModelTrainer(model, train, valid, hp, tokenizer.PadId, centerRewardsCoefficient: 0.01);
 
         var before = trainer.Evaluate().Metrics["valid_accuracy"];
