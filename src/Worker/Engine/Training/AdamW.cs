@@ -26,8 +26,6 @@ public sealed class AdamW : IDisposable
     /// <summary>Optimizer steps taken so far.</summary>
     public int StepCount { get; private set; }
 
-    public IEnumerable<Parameter> Parameters => parameters.Select(p => p.Param);
-
     public void Step(double learningRate)
     {
         StepCount++;
@@ -44,6 +42,23 @@ public sealed class AdamW : IDisposable
             var denominator = secondMoments[i].sqrt().div_(Math.Sqrt(correction2)).add_(eps); // one temporary
             p.addcdiv_(firstMoments[i], denominator, -learningRate / correction1);
         }
+    }
+
+    /// <summary>
+    /// Scales the gradients so their global L2 norm is at most maxNorm (0: no clipping), as clip_grad_norm_ does, but
+    /// without reading the norm off the device. Returns the norm before clipping, on the device (a 0-dim tensor).
+    /// </summary>
+    public Tensor ClipGradients(double maxNorm)
+    {
+        var grads = parameters.Select(p => p.Param.grad).OfType<Tensor>().ToList();
+        if (grads.Count == 0) return zeros(1);
+        var norm = stack(grads.Select(g => g.norm()).ToArray()).norm();                    // () total norm
+        if (maxNorm > 0)
+        {
+            var coefficient = (maxNorm / (norm + 1e-6)).clamp_max(1.0);
+            foreach (var g in grads) g.mul_(coefficient);
+        }
+        return norm;
     }
 
     public void ZeroGrad()
