@@ -25,8 +25,8 @@ public interface IStepwiseTrainer : IDisposable
     void TrainStep();
 
     /// <summary>
-    /// The metrics of the steps since the previous call (losses averaged over them, the rest as of the last step).
-    /// CPU-GPU sync point: call at log steps only.
+    /// The training metrics as of the last step (the supervised trainer averages loss and token accuracy over all steps
+    /// since the previous call). CPU-GPU sync point: call at log steps only.
     /// </summary>
     IReadOnlyDictionary<string, double?> ReadMetrics();
 
