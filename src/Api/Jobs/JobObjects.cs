@@ -98,14 +98,10 @@ public sealed record CheckpointMetrics(double Step, double? TrainLoss, double? T
 {
     public static CheckpointMetrics From(int step, JsonDocument? metrics)
     {
-        double? Read(params string[] names)
-        {
-            if (metrics?.RootElement.ValueKind != JsonValueKind.Object) return null;
-            foreach (var name in names)
-                if (metrics.RootElement.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number) return v.GetDouble();
-            return null;
-        }
-        return new(step, Read("train_loss"), Read("train_mean_token_accuracy", "mean_token_accuracy"), Read("valid_loss"),
-            Read("valid_mean_token_accuracy"), Read("full_valid_loss"), Read("full_valid_mean_token_accuracy"));
+        double? Read(string name)
+            => metrics?.RootElement.ValueKind == JsonValueKind.Object
+               && metrics.RootElement.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+        return new(step, Read(MetricNames.TrainLoss), Read(MetricNames.TrainMeanTokenAccuracy), Read(MetricNames.ValidLoss),
+            Read(MetricNames.ValidMeanTokenAccuracy), Read(MetricNames.FullValidLoss), Read(MetricNames.FullValidMeanTokenAccuracy));
     }
 }

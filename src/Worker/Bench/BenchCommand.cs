@@ -82,6 +82,7 @@ public static class BenchCommand
         return Task.FromResult(0);
     }
 
+    /// <summary>Trains up to maxSteps steps, reading the metrics every step as a job with metrics_interval 1 does.</summary>
     private static Dictionary<string, object> Measure(Trainer trainer, int maxSteps)
     {
         var stepSeconds = new List<double>();
@@ -89,21 +90,19 @@ public static class BenchCommand
         var clock = Stopwatch.StartNew();
         var cpuSeconds = new List<double>();
         var cpuAtLastStep = Process.GetCurrentProcess().TotalProcessorTime;
-        trainer.Run(new TrainerCallbacks
+        while (trainer.Step < Math.Min(maxSteps, trainer.TotalSteps))
         {
-            Progress = new InlineProgress(m =>
-            {
-                stepSeconds.Add(clock.Elapsed.TotalSeconds);
-                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-                cpuSeconds.Add((cpu - cpuAtLastStep).TotalSeconds);
-                cpuAtLastStep = cpu;
-                clock.Restart();
-                if (m.Step == 1) { tokensAtFirst = m.TrainedTokens; labelsAtFirst = m.TrainedLabelTokens; }
-                tokensAfterFirst = m.TrainedTokens - tokensAtFirst;
-                labelsAfterFirst = m.TrainedLabelTokens - labelsAtFirst;
-            }),
-            ShouldStop = () => trainer.Step >= maxSteps,
-        });
+            trainer.TrainStep();
+            trainer.ReadMetrics(); // sync point: the step's work is done
+            stepSeconds.Add(clock.Elapsed.TotalSeconds);
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            cpuSeconds.Add((cpu - cpuAtLastStep).TotalSeconds);
+            cpuAtLastStep = cpu;
+            clock.Restart();
+            if (trainer.Step == 1) { tokensAtFirst = trainer.TrainedTokens; labelsAtFirst = trainer.TrainedLabelTokens; }
+            tokensAfterFirst = trainer.TrainedTokens - tokensAtFirst;
+            labelsAfterFirst = trainer.TrainedLabelTokens - labelsAtFirst;
+        }
         var timed = stepSeconds.Skip(1).ToList(); // the first step pays for allocation and kernel warm-up
         if (timed.Count == 0) timed = stepSeconds;
         double total = timed.Sum();
@@ -149,10 +148,5 @@ public static class BenchCommand
             options[args[i][2..]] = hasValue ? args[++i] : "true";
         }
         return options;
-    }
-
-    private sealed class InlineProgress(Action<TrainingMetrics> report) : IProgress<TrainingMetrics>
-    {
-        public void Report(TrainingMetrics value) => report(value);
     }
 }

@@ -35,7 +35,7 @@ public sealed class JobReporter(IDbContextFactory<TuningDbContext> dbFactory, Jo
             var perStep = (now - _firstStepAt.Value) / (step - _firstStep);
             eta = now + perStep * (totalSteps - step);
         }
-        Append("info", EventTypes.Metrics, $"Step {step}/{totalSteps}: training loss={values.GetValueOrDefault("train_loss"):0.####}", JsonDocument.Parse(json));
+        Append("info", EventTypes.Metrics, $"Step {step}/{totalSteps}: training loss={values.GetValueOrDefault(MetricNames.TrainLoss):0.####}", JsonDocument.Parse(json));
         lease.UpdateProgressAsync(step, totalSteps, epoch, json, eta, CancellationToken.None).GetAwaiter().GetResult();
     }
 

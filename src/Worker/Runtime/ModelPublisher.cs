@@ -68,10 +68,11 @@ public sealed class ModelPublisher
             var m = data.RootElement;
             string Value(string name) => m.TryGetProperty(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.Number
                 ? v.GetDouble().ToString("0.######", CultureInfo.InvariantCulture) : "";
+            string Column(string[] metrics) => metrics.Select(Value).FirstOrDefault(v => v.Length > 0) ?? "";
             var step = m.GetProperty("step").GetInt32();
-            byStep[step] = $"{step},{Value("train_loss")},{Value("train_accuracy")},{Value("valid_loss")},{Value("valid_mean_token_accuracy")}";
+            byStep[step] = string.Join(',', MetricNames.ResultsCsvColumns.Select(c => Column(c.Metrics)).Prepend(step.ToString(CultureInfo.InvariantCulture)));
         }
-        var text = new StringBuilder("step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy\n");
+        var text = new StringBuilder(string.Join(',', MetricNames.ResultsCsvColumns.Select(c => c.Column).Prepend("step"))).Append('\n');
         foreach (var line in byStep.Values) text.Append(line).Append('\n');
         return Encoding.UTF8.GetBytes(text.ToString());
     }

@@ -85,7 +85,7 @@ public sealed class TrainingJobRunner(
             new { worker = _options.Name, device = device.type.ToString().ToLowerInvariant(), attempt = job.Attempts });
 
         var checkpoints = new CheckpointRegistry(dbFactory, artifacts, _options.KeepCheckpoints);
-        var resume = checkpoints.NewestAsync(job.Id, Engine.Training.Trainer.IsCheckpoint, CancellationToken.None).GetAwaiter().GetResult();
+        var resume = checkpoints.NewestAsync(job.Id, Engine.Training.TrainingCheckpoint.Exists, CancellationToken.None).GetAwaiter().GetResult();
         var run = new TrainingRun
         {
             Job = job,

@@ -101,7 +101,7 @@ public sealed class ListingTests(JobsApiFactory api) : IClassFixture<JobsApiFact
                 {
                     Id = TuningService.Domain.Ids.New("ftckpt-"), JobId = jobId, Step = step, ArtifactPath = $"ckpt/{step}",
                     FineTunedModelCheckpoint = $"ft:tiny-gpt2::{jobId}:ckpt-step-{step}",
-                    Metrics = JsonDocument.Parse($$"""{"step":{{step}},"train_loss":1.5,"valid_loss":1.7,"mean_token_accuracy":0.4}"""),
+                    Metrics = JsonDocument.Parse($$"""{"step":{{step}},"train_loss":1.5,"valid_loss":1.7,"train_mean_token_accuracy":0.4,"valid_mean_token_accuracy":0.6}"""),
                 });
             await db.SaveChangesAsync();
         }
@@ -116,6 +116,7 @@ public sealed class ListingTests(JobsApiFactory api) : IClassFixture<JobsApiFact
         var metrics = first.GetProperty("metrics");
         Assert.Equal((20.0, 1.5, 1.7, 0.4), (metrics.GetProperty("step").GetDouble(), metrics.GetProperty("train_loss").GetDouble(),
             metrics.GetProperty("valid_loss").GetDouble(), metrics.GetProperty("train_mean_token_accuracy").GetDouble()));
+        Assert.Equal(0.6, metrics.GetProperty("valid_mean_token_accuracy").GetDouble());
         Assert.False(list.GetProperty("has_more").GetBoolean());
     }
 

@@ -17,7 +17,7 @@ public sealed class LoraTests
         var model = TinyModels.Create(arch == "gpt2" ? TinyModels.Gpt2(50257) : TinyModels.Llama(50257), seed: 5);
         var trainer = new Trainer(model, Gpt2, TrainingData.Sentiment(16, seed: 1), null,
             ResolvedSettings.Training() with { NEpochs = 1, BatchSize = 4, LearningRate = 1e-2, MaxSeqLength = 64, Lora = lora });
-        trainer.Run();
+        while (trainer.Step < trainer.TotalSteps) trainer.TrainStep();
         trainer.Model.eval();
         return trainer;
     }

@@ -1,3 +1,4 @@
+using TuningService.Domain.Jobs;
 using TuningService.Worker.Engine;
 using TuningService.Worker.Engine.Training;
 
@@ -15,11 +16,11 @@ public sealed class SentimentLearningTests
             NEpochs = 10, BatchSize = 10, LearningRate = 1e-2, WarmupRatio = 0.05, WeightDecay = 0.0, MaxSeqLength = 32, Seed = 3, LogInterval = 1000,
         };
         using var trainer = new Trainer(loaded.Model, loaded.Tokenizer, TrainingData.Sentiment(100, seed: 10), TrainingData.Sentiment(40, seed: 20), hp);
-        var metrics = new List<TrainingMetrics>();
-        trainer.Run(new TrainerCallbacks { Progress = new SyncProgress<TrainingMetrics>(metrics.Add) });
+        while (trainer.Step < trainer.TotalSteps) trainer.TrainStep();
 
-        var final = metrics[^1];
-        Assert.NotNull(final.ExactMatchAccuracy);
-        Assert.True(final.ExactMatchAccuracy >= 0.8, $"exact match {final.ExactMatchAccuracy}, valid loss {final.ValidLoss}, token acc {final.MeanTokenAccuracy}");
+        var final = trainer.Evaluate().Metrics;
+        var exactMatch = final[MetricNames.ExactMatchAccuracy];
+        Assert.NotNull(exactMatch);
+        Assert.True(exactMatch >= 0.8, $"exact match {exactMatch}, valid loss {final[MetricNames.ValidLoss]}, token acc {final[MetricNames.ValidMeanTokenAccuracy]}");
     }
 }

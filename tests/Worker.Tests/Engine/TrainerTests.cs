@@ -1,3 +1,4 @@
+using TuningService.Domain.Jobs;
 using TuningService.Worker.Engine.Data;
 using TuningService.Worker.Engine.Tokenization;
 using TuningService.Worker.Engine.Training;
@@ -20,12 +21,19 @@ public sealed class TrainerTests
         return new Trainer(model, Gpt2, TrainingData.Sentiment(examples, seed: 1), validate ? TrainingData.Sentiment(8, seed: 2) : null, hp);
     }
 
-    private static List<TrainingMetrics> RunAndRecord(Trainer trainer, CancellationToken stop = default)
+    /// <summary>Trains to the end (or <paramref name="until"/> steps), reading the metrics after every step.</summary>
+    private static List<IReadOnlyDictionary<string, double?>> RunAndRecord(Trainer trainer, int? until = null)
     {
-        var metrics = new List<TrainingMetrics>();
-        trainer.Run(new TrainerCallbacks { Progress = new SyncProgress<TrainingMetrics>(metrics.Add) }, stop);
+        var metrics = new List<IReadOnlyDictionary<string, double?>>();
+        while (trainer.Step < (until ?? trainer.TotalSteps))
+        {
+            trainer.TrainStep();
+            metrics.Add(trainer.ReadMetrics());
+        }
         return metrics;
     }
+
+    private static double TrainLoss(IReadOnlyDictionary<string, double?> metrics) => metrics[MetricNames.TrainLoss]!.Value;
 
     [Fact]
     public void GradientAccumulation_FourMicroBatchesOfTwo_EqualsOneBatchOfEight()
@@ -47,19 +55,23 @@ public sealed class TrainerTests
     public void FixedSeed_ReproducesRecordedLosses()
     {
         using var trainer = NewTrainer(Small with { NEpochs = 1 });
-        var losses = RunAndRecord(trainer).Select(m => Math.Round(m.TrainLoss, 3)).ToArray();
+        var metrics = RunAndRecord(trainer);
+        var losses = metrics.Select(m => Math.Round(TrainLoss(m), 3)).ToArray();
+        var accuracies = metrics.Select(m => Math.Round(m[MetricNames.TrainMeanTokenAccuracy]!.Value, 3)).ToArray();
         // Recorded once from this code; a change here means the math changed.
         Assert.True(RecordedLosses.SequenceEqual(losses), "losses: " + string.Join(", ", losses));
+        Assert.True(RecordedAccuracies.SequenceEqual(accuracies), "accuracies: " + string.Join(", ", accuracies));
     }
 
     internal static readonly double[] RecordedLosses = [10.887, 10.506, 10.376, 10.119, 10.047, 10.005];
+    internal static readonly double[] RecordedAccuracies = [0, 0, 0.25, 0.875, 0.75, 0.625];
 
     [Fact]
     public void SameSeedAndData_GiveTheSameLosses()
     {
         using var a = NewTrainer(Small with { NEpochs = 1 }, arch: "llama");
         using var b = NewTrainer(Small with { NEpochs = 1 }, arch: "llama");
-        Assert.Equal(RunAndRecord(a).Select(m => m.TrainLoss), RunAndRecord(b).Select(m => m.TrainLoss));
+        Assert.Equal(RunAndRecord(a).Select(TrainLoss), RunAndRecord(b).Select(TrainLoss));
     }
 
     [Theory]
@@ -74,53 +86,59 @@ public sealed class TrainerTests
 
         using var first = NewTrainer(hp, validate: false);
         int stopAfter = first.TotalSteps / 2 + 1; // inside the second epoch
-        var outcome = first.Run(new TrainerCallbacks { ShouldStop = () => first.Step == stopAfter });
-        Assert.Equal(TrainingOutcome.Stopped, outcome);
+        RunAndRecord(first, until: stopAfter);
         first.SaveState(dir.Path);
 
-        var freshBase = TinyModels.Create(TinyModels.Gpt2(50257), seed: 5);
-        using var resumed = Trainer.Resume(dir.Path, freshBase, Gpt2, TrainingData.Sentiment(24, seed: 1), null);
+        using var resumed = NewTrainer(hp, validate: false);   // rebuilt from the same spec on a freshly loaded base model
+        resumed.LoadState(dir.Path);
         Assert.Equal(stopAfter, resumed.Step);
+        Assert.Equal(first.TrainedTokens, resumed.TrainedTokens);
         var after = RunAndRecord(resumed);
 
-        Assert.Equal(expected[^1].TrainLoss, after[^1].TrainLoss, 5);
+        Assert.Equal(TrainLoss(expected[^1]), TrainLoss(after[^1]), 5);
+        Assert.Equal(uninterrupted.TrainedTokens, resumed.TrainedTokens);
         var want = uninterrupted.Model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         foreach (var (name, p) in resumed.Model.named_parameters())
             Assert.True(p.allclose(want[name], rtol: 1e-5, atol: 1e-6), $"{name} differs");
     }
 
     [Fact]
-    public void Run_ReportsTotalStepsUpFront_AndMetricsEachStep_AndCheckpointsAtIntervalAndEnd()
+    public void LoadState_RefusesACheckpointOfARunWithOtherData()
     {
-        using var trainer = NewTrainer(Small with { CheckpointInterval = 4, EvalInterval = 5 });
-        var checkpoints = new List<(int Step, bool Final)>();
-        var metrics = new List<TrainingMetrics>();
-        trainer.Run(new TrainerCallbacks
-        {
-            Progress = new SyncProgress<TrainingMetrics>(metrics.Add),
-            Checkpoint = (t, final) => checkpoints.Add((t.Step, final)),
-        });
-        Assert.Equal(12, trainer.TotalSteps); // 24 examples / 4 per step × 2 epochs
-        Assert.Equal(Enumerable.Range(1, 12), metrics.Select(m => m.Step));
-        Assert.All(metrics, m => Assert.Equal(12, m.TotalSteps));
-        Assert.Equal([5, 10, 12], metrics.Where(m => m.ValidLoss is not null).Select(m => m.Step));
-        Assert.Equal([(4, false), (8, false), (12, true)], checkpoints);
-        Assert.All(metrics, m => Assert.True(m.TokensPerSecond > 0 && m.TrainedTokens > 0 && m.LearningRate > 0));
+        using var dir = new TempDirectory();
+        using var first = NewTrainer(Small, validate: false);
+        RunAndRecord(first, until: 1);
+        first.SaveState(dir.Path);
+        using var other = NewTrainer(Small, examples: 16, validate: false);
+        Assert.Throws<InvalidDataException>(() => other.LoadState(dir.Path));
     }
 
     [Fact]
-    public void CancellationToken_StopsAtAStepBoundary()
+    public void StepsAndEvaluation_CoverEveryExample_AndReportTrainingAndValidationMetrics()
     {
         using var trainer = NewTrainer(Small);
-        using var cts = new CancellationTokenSource();
-        var outcome = trainer.Run(new TrainerCallbacks { Progress = new SyncProgress<TrainingMetrics>(m => { if (m.Step == 3) cts.Cancel(); }) }, cts.Token);
-        Assert.Equal(TrainingOutcome.Stopped, outcome);
-        Assert.Equal(3, trainer.Step);
+        Assert.Equal(12, trainer.TotalSteps); // 24 examples / 4 per step × 2 epochs
+        var metrics = RunAndRecord(trainer);
+        Assert.Equal(12, metrics.Count);
+        Assert.Equal(2.0, trainer.Epoch);
+        Assert.All(metrics, m => Assert.True(m[MetricNames.LearningRate] > 0 && m[MetricNames.GradNorm] > 0 && m[MetricNames.TrainMeanTokenAccuracy] is >= 0 and <= 1));
+        Assert.True(trainer.TrainedTokens > 0);
+        var evaluation = trainer.Evaluate().Metrics;
+        Assert.True(evaluation[MetricNames.ValidLoss] > 0);
+        Assert.InRange(evaluation[MetricNames.ValidMeanTokenAccuracy]!.Value, 0, 1);
+        Assert.DoesNotContain(MetricNames.TrainMeanTokenAccuracy, evaluation.Keys);
     }
-}
 
-/// <summary>IProgress that reports synchronously on the caller's thread (Progress&lt;T&gt; posts to the thread pool).</summary>
-public sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
+    [Fact]
+    public void ReadMetrics_AveragesTheLossOverTheStepsSinceThePreviousRead()
+    {
+        using var everyStep = NewTrainer(Small with { NEpochs = 1 });
+        var perStep = RunAndRecord(everyStep, until: 2).Select(TrainLoss).ToArray();
+        using var everyOther = NewTrainer(Small with { NEpochs = 1 });
+        everyOther.TrainStep();
+        everyOther.TrainStep();
+        var twoSteps = TrainLoss(everyOther.ReadMetrics());
+        Assert.InRange(twoSteps, perStep.Min() - 1e-4, perStep.Max() + 1e-4);
+        Assert.NotEqual(perStep[1], twoSteps, 6);
+    }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using TuningService.Domain.Jobs;
 using TuningService.Domain.Models;
 using TuningService.Worker.Engine.Checkpoints;
@@ -31,21 +32,32 @@ public sealed class TrainingJobRunnerTests(RuntimeDatabase database) : IClassFix
         var losses = events.Where(e => e.Type == EventTypes.Metrics).Select(e => e.Data!.RootElement.GetProperty("train_loss").GetDouble()).ToList();
         Assert.Equal(job.TotalSteps, losses.Count);
         Assert.True(losses[^1] < losses[0] * 0.75, $"loss should fall: {string.Join(", ", losses)}");
-        Assert.Contains(events, e => e.Type == EventTypes.Metrics && e.Data!.RootElement.TryGetProperty("valid_loss", out _));
+        var metricEvents = events.Where(e => e.Type == EventTypes.Metrics).Select(e => e.Data!.RootElement).ToList();
+        Assert.Equal([6, 12], metricEvents.Where(m => m.TryGetProperty(MetricNames.ValidLoss, out _)).Select(m => m.GetProperty("step").GetInt32()));
+        Assert.All(metricEvents, m => Assert.InRange(m.GetProperty(MetricNames.TrainMeanTokenAccuracy).GetDouble(), 0, 1));
+        Assert.DoesNotContain(metricEvents, m => m.TryGetProperty("mean_token_accuracy", out _));
         Assert.Contains(events, e => e.Message.StartsWith("Data tokenized"));
         Assert.Contains(events, e => e.Message.Contains("w1") && e.Message.Contains("CPU"));
 
         var checkpoints = await database.CheckpointsAsync(jobId);
         Assert.Equal(new[] { 4, 8, 12 }, checkpoints.Select(c => c.Step));
         Assert.All(checkpoints, c => Assert.Equal($"{job.FineTunedModel}:ckpt-step-{c.Step}", c.FineTunedModelCheckpoint));
+        Assert.All(checkpoints, c => Assert.True(c.Metrics!.RootElement.TryGetProperty(MetricNames.TrainMeanTokenAccuracy, out _), $"checkpoint {c.Step} metrics"));
 
         await using var db = database.CreateDbContext();
         var model = db.Models.Single(m => m.Id == job.FineTunedModel);
         Assert.Equal(ModelKinds.FineTuned, model.Kind);
         var weights = Safetensors.Read(Path.Combine(database.ArtifactsRoot, model.ArtifactPath, "model.safetensors"));
         Assert.Contains(weights.Keys, k => k.EndsWith("wte.weight"));
-        var csv = db.FileChunks.Single(c => c.FileId == job.ResultFiles[0]).Data;
-        Assert.StartsWith("step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy\n1,", System.Text.Encoding.UTF8.GetString(csv));
+        var csv = System.Text.Encoding.UTF8.GetString(db.FileChunks.Single(c => c.FileId == job.ResultFiles[0]).Data).TrimEnd('\n').Split('\n');
+        Assert.Equal("step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy", csv[0]);
+        var rows = csv.Skip(1).Select(line => line.Split(',')).ToList();
+        Assert.Equal(Enumerable.Range(1, 12).Select(s => s.ToString()), rows.Select(r => r[0]));
+        Assert.All(rows, r => Assert.Equal(5, r.Length));
+        Assert.All(rows, r => Assert.True(double.Parse(r[1], CultureInfo.InvariantCulture) > 0, $"train_loss in {string.Join(',', r)}"));
+        Assert.All(rows, r => Assert.InRange(double.Parse(r[2], CultureInfo.InvariantCulture), 0, 1));
+        Assert.Equal(["6", "12"], rows.Where(r => r[3].Length > 0 && r[4].Length > 0).Select(r => r[0]));
+        Assert.Equal(losses[^1], double.Parse(rows[^1][1], CultureInfo.InvariantCulture), 5);
     }
 
     [Fact]

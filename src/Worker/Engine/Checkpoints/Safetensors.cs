@@ -8,6 +8,10 @@ namespace TuningService.Worker.Engine.Checkpoints;
 /// <summary>
 /// The safetensors format: 8-byte little-endian header length, a JSON header
 /// {name: {dtype, shape, data_offsets}}, then the raw little-endian bytes. F32, F16, BF16, I64 supported.
+/// Kept instead of TorchSharp.PyBridge (whose reference was dropped): PyBridge's safetensors reader/writer is
+/// internal, reachable only as module.load_safetensors/save_safetensors over the module's own parameter names
+/// (HF names differ: GPT-2's Conv1D layout, prefixes, adapters), it writes no __metadata__ {"format":"pt"} that
+/// transformers checks, and it refuses tensors over 2 GB.
 /// </summary>
 public static class Safetensors
 {

@@ -1,4 +1,5 @@
 using TorchSharp;
+using TuningService.Domain.Jobs;
 using TuningService.Worker.Engine.Data;
 using TuningService.Worker.Engine.Training;
 using static TorchSharp.torch;
@@ -20,6 +21,8 @@ public abstract class PairwiseTrainer : IStepwiseTrainer
     private readonly string method;
     private int[] epochOrder = [];
     private int orderEpoch = -1;
+    private Dictionary<string, Tensor> lastStepMetrics = [];   // 0-dim, on the device until ReadMetrics
+    private double learningRate;
 
     protected PairwiseTrainer(string method, nn.Module trained, List<EncodedPair> train, List<EncodedPair> validation,
         TrainingHyperparameters hyperparameters, int padId)
@@ -32,7 +35,7 @@ public abstract class PairwiseTrainer : IStepwiseTrainer
         this.validation = validation;
         this.padId = padId;
         Device = trained.parameters().First().device;
-        optimizer = new AdamW(Optimization.Trainable(trained), hyperparameters);
+        optimizer = new AdamW(trained.named_parameters().Where(p => p.parameter.requires_grad), hyperparameters);
         PairsPerStep = hyperparameters.BatchSize * hyperparameters.GradientAccumulationSteps;
         StepsPerEpoch = (train.Count + PairsPerStep - 1) / PairsPerStep;
         TotalSteps = hyperparameters.NEpochs * StepsPerEpoch;
@@ -53,15 +56,15 @@ public abstract class PairwiseTrainer : IStepwiseTrainer
     /// </summary>
     protected abstract (Tensor Loss, Dictionary<string, Tensor> Metrics) PairLosses(PairBatch batch, IReadOnlyList<int> pairIndices, bool isValidation);
 
-    /// <summary>Turns the concatenated per-pair metrics of a step or an evaluation into numbers (default: means).</summary>
-    protected virtual Dictionary<string, double?> Summarize(IReadOnlyDictionary<string, Tensor> metrics)
-        => metrics.ToDictionary(m => m.Key, m => (double?)m.Value.mean().item<float>());
+    /// <summary>Turns the concatenated per-pair metrics of a step or an evaluation into 0-dim tensors (default: means).</summary>
+    protected virtual Dictionary<string, Tensor> Summarize(IReadOnlyDictionary<string, Tensor> metrics)
+        => metrics.ToDictionary(m => m.Key, m => m.Value.mean());
 
-    public IReadOnlyDictionary<string, double?> TrainStep()
+    public void TrainStep()
     {
         using var scope = NewDisposeScope();
         trained.train();
-        var learningRate = LearningRateSchedule.At(Step, TotalSteps, Hyperparameters);
+        learningRate = LearningRateSchedule.At(Step, TotalSteps, Hyperparameters);
         optimizer.ZeroGrad();
         var indices = StepPairs(Step);
         var lossSum = zeros(1, device: Device);
@@ -76,20 +79,27 @@ public abstract class PairwiseTrainer : IStepwiseTrainer
             Collect(collected, metrics);
             TrainedTokens += batch.Tokens;
         }
-        var gradNorm = Optimization.ClipGradients(optimizer, Hyperparameters.MaxGradNorm);
+        var gradNorm = optimizer.ClipGradients(Hyperparameters.MaxGradNorm);
         optimizer.Step(learningRate);
         Step++;
-        var result = Summarize(collected.ToDictionary(c => c.Key, c => cat(c.Value.ToArray())));
-        result["train_loss"] = lossSum.item<float>();
-        result["learning_rate"] = learningRate;
-        result["grad_norm"] = gradNorm.item<float>();
-        result["trained_tokens"] = TrainedTokens;
+        var stepMetrics = Summarize(collected.ToDictionary(c => c.Key, c => cat(c.Value.ToArray())));
+        stepMetrics[MetricNames.TrainLoss] = lossSum;
+        stepMetrics[MetricNames.GradNorm] = gradNorm;
+        foreach (var t in lastStepMetrics.Values) t.Dispose();
+        lastStepMetrics = stepMetrics.ToDictionary(m => m.Key, m => m.Value.DetachFromDisposeScope());
+    }
+
+    /// <summary>The last step's metrics (CPU-GPU sync point).</summary>
+    public IReadOnlyDictionary<string, double?> ReadMetrics()
+    {
+        var result = lastStepMetrics.ToDictionary(m => m.Key, m => (double?)m.Value.item<float>());
+        result[MetricNames.LearningRate] = learningRate;
         return result;
     }
 
-    public RlhfEvaluation Evaluate()
+    public Evaluation Evaluate()
     {
-        if (validation.Count == 0) return new RlhfEvaluation(new Dictionary<string, double?>(), []);
+        if (validation.Count == 0) return new Evaluation(new Dictionary<string, double?>(), []);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         trained.eval();
@@ -104,17 +114,19 @@ public abstract class PairwiseTrainer : IStepwiseTrainer
         }
         trained.train();
         var result = Summarize(collected.ToDictionary(c => c.Key, c => cat(c.Value.ToArray())))
-            .Where(m => !m.Key.StartsWith("train_", StringComparison.Ordinal)).ToDictionary(m => "valid_" + m.Key, m => m.Value);
-        result["valid_loss"] = lossSum / validation.Count;
-        return new RlhfEvaluation(result, []);
+            .ToDictionary(m => MetricNames.Valid(m.Key), m => (double?)m.Value.item<float>());
+        result[MetricNames.ValidLoss] = lossSum / validation.Count;
+        return new Evaluation(result, []);
     }
 
-    public void SaveState(string directory) => RlhfCheckpoint.Save(directory, method, trained, optimizer, Step, TrainedTokens, Configuration);
+    public void SaveState(string directory)
+        => TrainingCheckpoint.Save(directory, method, Step, TotalSteps, TrainedTokens, optimizer, Configuration, temp => TrainingCheckpoint.WriteParameters(temp, trained));
 
     /// <summary>What the checkpoint records as the run's configuration.</summary>
     protected virtual object Configuration => Hyperparameters;
 
-    public void LoadState(string directory) => (Step, TrainedTokens) = RlhfCheckpoint.Load(directory, method, trained, optimizer);
+    public void LoadState(string directory)
+        => (Step, TrainedTokens) = TrainingCheckpoint.Load(directory, method, TotalSteps, optimizer, dir => TrainingCheckpoint.LoadParameters(dir, trained));
 
     /// <summary>Indices of the training pairs of optimizer step <paramref name="step"/> (fewer at an epoch's end).</summary>
     private List<int> StepPairs(int step)
@@ -138,5 +150,9 @@ public abstract class PairwiseTrainer : IStepwiseTrainer
         }
     }
 
-    public virtual void Dispose() => optimizer.Dispose();
+    public virtual void Dispose()
+    {
+        optimizer.Dispose();
+        foreach (var t in lastStepMetrics.Values) t.Dispose();
+    }
 }

@@ -1,4 +1,5 @@
 using TorchSharp;
+using TuningService.Domain.Jobs;
 using TuningService.Worker.Engine.Data;
 using TuningService.Worker.Engine.Models;
 using TuningService.Worker.Engine.Training;
@@ -26,6 +27,8 @@ public sealed class PpoTrainer : IStepwiseTrainer
     private readonly int eosId, padId;
     private readonly Func<int[], string> decode;
     private readonly Dictionary<int, int[]> epochOrders = [];
+    private Dictionary<string, Tensor> lastUpdateMetrics = [];   // 0-dim, on the device until ReadMetrics
+    private double learningRate;
 
     public PpoTrainer(CausalLanguageModel policy, CausalLanguageModel reference, RewardModel valueModel, SequenceScorer scorer,
         List<int[]> prompts, List<int[]> validationPrompts, TrainingHyperparameters hyperparameters, PpoSettings settings,
@@ -38,7 +41,7 @@ public sealed class PpoTrainer : IStepwiseTrainer
         this.decode = decode ?? (ids => string.Join(" ", ids));
         foreach (var (_, p) in reference.named_parameters()) p.requires_grad = false;
         trained = new PolicyAndValue(policy, valueModel);
-        optimizer = new AdamW(Optimization.Trainable(trained), hyperparameters);
+        optimizer = new AdamW(trained.named_parameters().Where(p => p.parameter.requires_grad), hyperparameters);
         TotalSteps = (int)Math.Max(1, settings.TotalEpisodes / settings.RolloutBatchSize);
     }
 
@@ -49,11 +52,11 @@ public sealed class PpoTrainer : IStepwiseTrainer
     public double Epoch => (double)Step * Settings.RolloutBatchSize / prompts.Count;
     public long TrainedTokens { get; private set; }
 
-    public IReadOnlyDictionary<string, double?> TrainStep()
+    public void TrainStep()
     {
         using var scope = NewDisposeScope();
         var s = Settings;
-        var learningRate = LearningRateSchedule.At(Step, TotalSteps, Hyperparameters);
+        learningRate = LearningRateSchedule.At(Step, TotalSteps, Hyperparameters);
         trained.eval();
         reference.eval();
 
@@ -78,7 +81,7 @@ public sealed class PpoTrainer : IStepwiseTrainer
             (advantages, returns) = RlhfMath.Gae(rewards, oldValues, mask, s.Gamma, s.Lam);
             advantages = RlhfMath.Whiten(advantages, mask) * mask;
         }
-        TrainedTokens += (long)rollout.AttentionMask.sum().item<long>();
+        TrainedTokens += (long)rollout.AttentionMask.sum().item<long>();   // sync point (sampling synced every token already)
 
         // 2. Optimisation: ppo_epochs passes of shuffled minibatches, one optimizer step each.
         var stats = new Dictionary<string, List<Tensor>>();
@@ -102,7 +105,7 @@ public sealed class PpoTrainer : IStepwiseTrainer
                 var loss = policyLoss.Loss + s.VfCoef * valueLoss.Loss;
                 optimizer.ZeroGrad();
                 loss.backward();
-                Optimization.ClipGradients(optimizer, Hyperparameters.MaxGradNorm);
+                optimizer.ClipGradients(Hyperparameters.MaxGradNorm);
                 optimizer.Step(learningRate);
                 Add(stats, "loss/policy_avg", policyLoss.Loss);
                 Add(stats, "loss/value_avg", valueLoss.Loss);
@@ -115,25 +118,34 @@ public sealed class PpoTrainer : IStepwiseTrainer
         }
         Step++;
 
-        // 3. Metrics, named as TRL's (one sync point per update).
-        var result = stats.ToDictionary(kv => kv.Key, kv => (double?)stack(kv.Value.ToArray()).mean().item<float>());
-        double meanScore = scores.mean().item<float>(), nonScore = nonScoreReward.sum(1).mean().item<float>();
-        result["objective/kl"] = kl.sum(1).mean().item<float>();
-        result["objective/entropy"] = (-oldLogProbs * mask).sum(1).mean().item<float>();
-        result["objective/non_score_reward"] = nonScore;
-        result["objective/scores"] = meanScore;
-        result["objective/rlhf_reward"] = meanScore + nonScore;
-        result["val/num_eos_tokens"] = rollout.HasEos.sum().item<float>();
-        result["val/response_length"] = mask.sum(1).mean().item<float>();
-        result["train_loss"] = result["loss/policy_avg"] + s.VfCoef * result["loss/value_avg"];
-        result["learning_rate"] = learningRate;
-        result["episode"] = Step * s.RolloutBatchSize;
-        result["trained_tokens"] = TrainedTokens;
+        // 3. Metrics, named as TRL's, left on the device for ReadMetrics.
+        var metrics = stats.ToDictionary(kv => kv.Key, kv => stack(kv.Value.ToArray()).mean());
+        var meanScore = scores.mean();
+        var nonScore = nonScoreReward.sum(1).mean();
+        metrics["objective/kl"] = kl.sum(1).mean();
+        metrics["objective/entropy"] = (-oldLogProbs * mask).sum(1).mean();
+        metrics["objective/non_score_reward"] = nonScore;
+        metrics["objective/scores"] = meanScore;
+        metrics["objective/rlhf_reward"] = meanScore + nonScore;
+        metrics["val/num_eos_tokens"] = rollout.HasEos.sum().to(ScalarType.Float32);
+        metrics["val/response_length"] = mask.sum(1).mean();
+        foreach (var t in lastUpdateMetrics.Values) t.Dispose();
+        lastUpdateMetrics = metrics.ToDictionary(m => m.Key, m => m.Value.DetachFromDisposeScope());
+    }
+
+    /// <summary>The last update's metrics (CPU-GPU sync point).</summary>
+    public IReadOnlyDictionary<string, double?> ReadMetrics()
+    {
+        var result = lastUpdateMetrics.ToDictionary(m => m.Key, m => (double?)m.Value.item<float>());
+        if (result.Count == 0) return result;
+        result[MetricNames.TrainLoss] = result["loss/policy_avg"] + Settings.VfCoef * result["loss/value_avg"];
+        result[MetricNames.LearningRate] = learningRate;
+        result["episode"] = Step * Settings.RolloutBatchSize;
         return result;
     }
 
     /// <summary>Scores responses sampled (same temperature, fixed seed) for the validation prompts, or a few training prompts.</summary>
-    public RlhfEvaluation Evaluate()
+    public Evaluation Evaluate()
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -149,14 +161,21 @@ public sealed class PpoTrainer : IStepwiseTrainer
         if (validationPrompts.Count > 0) metrics["valid_objective/scores"] = scored.Average(x => x.Score);
         var samples = scored.Take(Settings.SamplesPerEvaluation)
             .Select(x => new SampledResponse(decode(x.Prompt), decode(x.Response.Where(t => t != eosId).ToArray()), x.Score)).ToList();
-        return new RlhfEvaluation(metrics, samples);
+        return new Evaluation(metrics, samples);
     }
 
-    public void SaveState(string directory) => RlhfCheckpoint.Save(directory, "ppo", trained, optimizer, Step, TrainedTokens, new { Hyperparameters, Ppo = Settings });
+    public void SaveState(string directory)
+        => TrainingCheckpoint.Save(directory, "ppo", Step, TotalSteps, TrainedTokens, optimizer, new { Hyperparameters, Ppo = Settings },
+            temp => TrainingCheckpoint.WriteParameters(temp, trained));
 
-    public void LoadState(string directory) => (Step, TrainedTokens) = RlhfCheckpoint.Load(directory, "ppo", trained, optimizer);
+    public void LoadState(string directory)
+        => (Step, TrainedTokens) = TrainingCheckpoint.Load(directory, "ppo", TotalSteps, optimizer, dir => TrainingCheckpoint.LoadParameters(dir, trained));
 
-    public void Dispose() => optimizer.Dispose();
+    public void Dispose()
+    {
+        optimizer.Dispose();
+        foreach (var t in lastUpdateMetrics.Values) t.Dispose();
+    }
 
     /// <summary>The prompt at a position of the run's episode sequence: epoch by epoch, each a seeded shuffle.</summary>
     private int[] PromptAt(int episode)

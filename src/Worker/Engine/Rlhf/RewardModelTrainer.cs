@@ -1,3 +1,4 @@
+using TuningService.Domain.Jobs;
 using TuningService.Worker.Engine.Training;
 using static TorchSharp.torch;
 
@@ -25,18 +26,16 @@ public sealed class RewardModelTrainer(RewardModel model, List<EncodedPair> trai
         });
     }
 
-    protected override Dictionary<string, double?> Summarize(IReadOnlyDictionary<string, Tensor> metrics)
+    protected override Dictionary<string, Tensor> Summarize(IReadOnlyDictionary<string, Tensor> metrics)
     {
         var reward = metrics["reward"];
-        var accuracy = (double)metrics["accuracy"].mean().item<float>();
-        return new Dictionary<string, double?>
+        return new Dictionary<string, Tensor>
         {
-            ["accuracy"] = accuracy,
-            ["train_accuracy"] = accuracy,
-            ["margin"] = metrics["margin"].mean().item<float>(),
-            ["reward_mean"] = reward.mean().item<float>(),
-            ["reward_min"] = reward.min().item<float>(),
-            ["reward_max"] = reward.max().item<float>(),
+            [MetricNames.PairwiseAccuracy] = metrics["accuracy"].mean(),
+            ["margin"] = metrics["margin"].mean(),
+            ["reward_mean"] = reward.mean(),
+            ["reward_min"] = reward.min(),
+            ["reward_max"] = reward.max(),
         };
     }
 }

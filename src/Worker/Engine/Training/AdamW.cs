@@ -6,7 +6,13 @@ namespace TuningService.Worker.Engine.Training;
 
 /// <summary>
 /// AdamW (Loshchilov &amp; Hutter) with decoupled weight decay on matrices only; the same update as torch.optim.AdamW.
-/// Written here so its state (moments per parameter name, step count) is plain tensors we save ourselves.
+/// Kept instead of TorchSharp's torch.optim.AdamW (two parameter groups for decay/no decay), measured back to back with
+/// `bench --arch gpt2 --layers 4 --dim 256 --heads 4 --vocab 50257 --seq 128 --batch 8 --steps 6 --threads 2` (16M parameters):
+/// TorchSharp's peaks at 964–974 MB RSS against 820–823 MB here and takes ~5% more CPU per step (4.7–5.1 s vs 4.5–4.8 s).
+/// It is the same per-parameter C# loop, but allocates two full-size temporaries per parameter for the denominator
+/// (here one, divided in place), makes a full pass for weight decay even at 0, and updates m with mul_+add_ (here lerp_).
+/// Its moments are reachable only through state_dict() in parameter-group order; here they are keyed by parameter name
+/// in optimizer.safetensors, which resume restores bit for bit.
 /// </summary>
 public sealed class AdamW : IDisposable
 {
@@ -26,8 +32,6 @@ public sealed class AdamW : IDisposable
     /// <summary>Optimizer steps taken so far.</summary>
     public int StepCount { get; private set; }
 
-    public IEnumerable<Parameter> Parameters => parameters.Select(p => p.Param);
-
     public void Step(double learningRate)
     {
         StepCount++;
@@ -44,6 +48,23 @@ public sealed class AdamW : IDisposable
             var denominator = secondMoments[i].sqrt().div_(Math.Sqrt(correction2)).add_(eps); // one temporary
             p.addcdiv_(firstMoments[i], denominator, -learningRate / correction1);
         }
+    }
+
+    /// <summary>
+    /// Scales the gradients so their global L2 norm is at most maxNorm (0: no clipping), as clip_grad_norm_ does, but
+    /// without reading the norm off the device. Returns the norm before clipping, on the device (a 0-dim tensor).
+    /// </summary>
+    public Tensor ClipGradients(double maxNorm)
+    {
+        var grads = parameters.Select(p => p.Param.grad).OfType<Tensor>().ToList();
+        if (grads.Count == 0) return zeros(1);
+        var norm = stack(grads.Select(g => g.norm()).ToArray()).norm();                    // () total norm
+        if (maxNorm > 0)
+        {
+            var coefficient = (maxNorm / (norm + 1e-6)).clamp_max(1.0);
+            foreach (var g in grads) g.mul_(coefficient);
+        }
+        return norm;
     }
 
     public void ZeroGrad()

@@ -1,3 +1,4 @@
+using TuningService.Domain.Jobs;
 using TuningService.Worker.Engine.Data;
 using TuningService.Worker.Engine.Generation;
 using static TorchSharp.torch;
@@ -9,10 +10,11 @@ public sealed partial class Trainer
 {
     /// <summary>
     /// Loss and token accuracy over the validation set, plus exact match of greedy generation for examples whose
-    /// labels are one short span at the end (a completion of at most ExactMatchMaxLabelTokens tokens).
+    /// labels are one short span at the end (a completion of at most ExactMatchMaxLabelTokens tokens). Empty without validation data.
     /// </summary>
-    public EvaluationResult Evaluate()
+    public Evaluation Evaluate()
     {
+        if (validation.Count == 0) return new Evaluation(new Dictionary<string, double?>(), []);
         var hp = Hyperparameters;
         model.eval();
         using var _ = no_grad();
@@ -30,8 +32,14 @@ public sealed partial class Trainer
             correct += logits.argmax(-1).eq(batch.LabelIds).sum().item<long>();
             labels += batch.LabelCount;
         }
-        var (exactMatch, scored) = ExactMatch();
-        return new EvaluationResult(lossSum / Math.Max(1, labels), (double)correct / Math.Max(1, labels), exactMatch, labels, scored);
+        var (exactMatch, _) = ExactMatch();
+        var metrics = new Dictionary<string, double?>
+        {
+            [MetricNames.ValidLoss] = lossSum / Math.Max(1, labels),
+            [MetricNames.ValidMeanTokenAccuracy] = (double)correct / Math.Max(1, labels),
+            [MetricNames.ExactMatchAccuracy] = exactMatch,
+        };
+        return new Evaluation(metrics, []);
     }
 
     private (double? Accuracy, int Examples) ExactMatch()

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using TorchSharp;
+using TuningService.Domain.Jobs;
 using TuningService.Worker.Engine.Checkpoints;
 using TuningService.Worker.Engine.Data;
 using TuningService.Worker.Engine.Models;
@@ -10,12 +10,14 @@ using F = TorchSharp.torch.nn.functional;
 namespace TuningService.Worker.Engine.Training;
 
 /// <summary>
-/// Supervised fine-tuning of a causal LM (full or LoRA), read top to bottom like nanoGPT's train.py:
-/// learning rate, forward/backward over the micro-batches, clip, step, log, evaluate, checkpoint.
-/// Stops only at optimizer-step boundaries; <see cref="SaveState"/> + <see cref="Resume"/> continue bit-for-bit.
+/// Supervised fine-tuning of a causal LM (full or LoRA), one optimizer step at a time, read top to bottom like
+/// nanoGPT's train.py: learning rate, forward/backward over the micro-batches, clip, step. Evaluation, logging and
+/// checkpoints are the runtime loop's (<see cref="IStepwiseTrainer"/>); <see cref="SaveState"/> + <see cref="LoadState"/> continue bit-for-bit.
 /// </summary>
-public sealed partial class Trainer : IDisposable
+public sealed partial class Trainer : IStepwiseTrainer
 {
+    /// <summary>The method recorded in checkpoints (supervised and instruction jobs share this trainer).</summary>
+    public const string Method = "supervised";
     private const int HeadChunkElements = 1 << 24; // logits elements per head chunk (64 MB in float32)
     private readonly CausalLanguageModel model;
     private readonly TextTokenizer tokenizer;
@@ -23,9 +25,11 @@ public sealed partial class Trainer : IDisposable
     private readonly List<EncodedExample> validation;
     private readonly AdamW optimizer;
     private readonly Device device;
-    private List<int[]> epochBatches;
-    private int microBatchInEpoch;
-    private long trainedTokens, trainedLabelTokens;
+    private readonly Tensor lossSinceRead, correctSinceRead; // (1) summed on the device since the last ReadMetrics
+    private long labelsSinceRead;
+    private Tensor? gradNorm;                                 // () of the last step, on the device
+    private double learningRate;
+    private (int Epoch, List<int[]> Batches) epochBatches = (-1, []);
 
     public Trainer(CausalLanguageModel model, TextTokenizer tokenizer, IEnumerable<TrainingExample> trainingSet,
         IEnumerable<TrainingExample>? validationSet, TrainingHyperparameters hyperparameters)
@@ -53,7 +57,8 @@ public sealed partial class Trainer : IDisposable
         int microBatches = LengthGroupedBatches.CountPerEpoch(train.Count, Hyperparameters.BatchSize);
         StepsPerEpoch = (microBatches + Hyperparameters.GradientAccumulationSteps - 1) / Hyperparameters.GradientAccumulationSteps;
         TotalSteps = StepsPerEpoch * Hyperparameters.NEpochs;
-        epochBatches = LengthGroupedBatches.ForEpoch(train, Hyperparameters.BatchSize, Hyperparameters.Seed, 0, Hyperparameters.GroupByLength);
+        lossSinceRead = zeros(1, device: device).DetachFromDisposeScope();
+        correctSinceRead = zeros(1, ScalarType.Int64, device: device).DetachFromDisposeScope();
     }
 
     public TrainingHyperparameters Hyperparameters { get; }
@@ -61,82 +66,61 @@ public sealed partial class Trainer : IDisposable
     public TextTokenizer Tokenizer => tokenizer;
     public int TotalSteps { get; }
     public int StepsPerEpoch { get; }
-    /// <summary>Optimizer steps completed.</summary>
     public int Step { get; private set; }
-    public int Epoch { get; private set; }
+    public double Epoch => (double)Step / StepsPerEpoch;
+    public long TrainedTokens { get; private set; }
+    /// <summary>Tokens that carried a label, trained by this process (not restored on resume; the benchmark's count).</summary>
+    public long TrainedLabelTokens { get; private set; }
     /// <summary>Training examples kept / dropped for having no label token within MaxSeqLength.</summary>
     public int TrainingExamples => train.Count;
     public int DroppedExamples { get; }
 
-    public TrainingOutcome Run(TrainerCallbacks? callbacks = null, CancellationToken stop = default)
+    public void TrainStep()
     {
-        callbacks ??= new TrainerCallbacks();
-        var hp = Hyperparameters;
+        using var scope = NewDisposeScope();
         model.train();
-        var clock = Stopwatch.StartNew();
-        long tokensAtLastLog = trainedTokens;
-        Tensor? lossSinceLog = null; // summed on the device; read at log steps only
-        long labelsSinceLog = 0;
-        while (Step < TotalSteps)
+        learningRate = LearningRateSchedule.At(Step, TotalSteps, Hyperparameters);
+        var (loss, correct, labels, tokens) = ForwardBackward(MicroBatchesOf(Step));
+        var norm = optimizer.ClipGradients(Hyperparameters.MaxGradNorm);
+        optimizer.Step(learningRate);
+        optimizer.ZeroGrad();
+        Step++;
+        lossSinceRead.add_(loss);
+        correctSinceRead.add_(correct);
+        gradNorm?.Dispose();
+        gradNorm = norm.DetachFromDisposeScope();
+        labelsSinceRead += labels;
+        TrainedTokens += tokens;
+        TrainedLabelTokens += labels;
+    }
+
+    public IReadOnlyDictionary<string, double?> ReadMetrics()
+    {
+        double labels = Math.Max(1, labelsSinceRead);
+        var metrics = new Dictionary<string, double?>
         {
-            if (stop.IsCancellationRequested || callbacks.ShouldStop?.Invoke() == true) return TrainingOutcome.Stopped;
-            double lr = LearningRateSchedule.At(Step, TotalSteps, hp);
-            Tensor gradNorm;
-            using (var scope = NewDisposeScope())
-            {
-                var (stepLoss, labelCount, tokenCount) = ForwardBackward(NextMicroBatches());
-                gradNorm = ClipGradients(hp.MaxGradNorm);
-                optimizer.Step(lr);
-                optimizer.ZeroGrad();
-                lossSinceLog = lossSinceLog is null ? stepLoss : lossSinceLog + stepLoss;
-                scope.MoveToOuter(lossSinceLog, gradNorm);
-                labelsSinceLog += labelCount;
-                trainedTokens += tokenCount;
-                trainedLabelTokens += labelCount;
-            }
-            Step++;
-            bool last = Step == TotalSteps;
-            bool evaluate = validation.Count > 0 && (last || (hp.EvalInterval > 0 && Step % hp.EvalInterval == 0));
-            if (last || evaluate || Step % hp.LogInterval == 0)
-            {
-                double seconds = clock.Elapsed.TotalSeconds;
-                var metrics = new TrainingMetrics
-                {
-                    Step = Step, TotalSteps = TotalSteps, Epoch = Epoch, LearningRate = lr,
-                    TrainLoss = lossSinceLog!.item<float>() / Math.Max(1, labelsSinceLog), // sync point
-                    GradNorm = gradNorm.item<float>(),
-                    TokensPerSecond = (trainedTokens - tokensAtLastLog) / Math.Max(seconds, 1e-9),
-                    TrainedTokens = trainedTokens, TrainedLabelTokens = trainedLabelTokens,
-                };
-                if (evaluate)
-                {
-                    var result = Evaluate();
-                    model.train();
-                    metrics = metrics with { ValidLoss = result.Loss, MeanTokenAccuracy = result.MeanTokenAccuracy, ExactMatchAccuracy = result.ExactMatchAccuracy };
-                }
-                callbacks.Progress?.Report(metrics);
-                lossSinceLog.Dispose();
-                lossSinceLog = null;
-                labelsSinceLog = 0;
-                tokensAtLastLog = trainedTokens;
-                clock.Restart();
-            }
-            gradNorm.Dispose();
-            if (last || (hp.CheckpointInterval > 0 && Step % hp.CheckpointInterval == 0)) callbacks.Checkpoint?.Invoke(this, last);
-        }
-        return TrainingOutcome.Completed;
+            [MetricNames.TrainLoss] = lossSinceRead.item<float>() / labels,      // CPU-GPU sync point
+            [MetricNames.TrainMeanTokenAccuracy] = correctSinceRead.item<long>() / labels,
+            [MetricNames.LearningRate] = learningRate,
+            [MetricNames.GradNorm] = gradNorm?.item<float>(),
+        };
+        lossSinceRead.zero_();
+        correctSinceRead.zero_();
+        labelsSinceRead = 0;
+        return metrics;
     }
 
     /// <summary>
     /// Forward and backward over one optimizer step's micro-batches. Each micro-batch's summed loss is divided
     /// by the label tokens of the whole step, so accumulation over k micro-batches equals one batch k times larger.
-    /// Returns the summed loss (on the device), label tokens and input tokens.
+    /// Returns the summed loss and the correctly predicted label tokens (on the device), label tokens and input tokens.
     /// </summary>
-    internal (Tensor LossSum, int Labels, int Tokens) ForwardBackward(IReadOnlyList<IReadOnlyList<EncodedExample>> microBatches)
+    internal (Tensor LossSum, Tensor Correct, int Labels, int Tokens) ForwardBackward(IReadOnlyList<IReadOnlyList<EncodedExample>> microBatches)
     {
         var batches = microBatches.Select(examples => MicroBatch.Collate(examples, tokenizer.PadId, device)).ToList();
         int stepLabels = batches.Sum(b => b.LabelCount), stepTokens = batches.Sum(b => b.TokenCount);
         var lossSum = zeros(1, device: device);
+        var correct = zeros(1, ScalarType.Int64, device: device);
         foreach (var batch in batches)
         {
             var hidden = model.HiddenStates(batch.InputIds);                                       // (B, T, C)
@@ -150,43 +134,36 @@ public sealed partial class Trainer : IDisposable
                 using var chunkScope = NewDisposeScope();
                 int length = Math.Min(chunk, batch.LabelCount - start);
                 var logits = model.Logits(leaf.narrow(0, start, length)).to(ScalarType.Float32);   // (n, V)
-                var loss = F.cross_entropy(logits, batch.LabelIds.narrow(0, start, length), reduction: nn.Reduction.Sum);
+                var labels = batch.LabelIds.narrow(0, start, length);                              // (n)
+                var loss = F.cross_entropy(logits, labels, reduction: nn.Reduction.Sum);
                 (loss / stepLabels).backward();
                 lossSum.add_(loss.detach());
+                correct.add_(logits.detach().argmax(-1).eq(labels).sum());
             }
             rows.backward([leaf.grad!]);
             batch.Dispose();
         }
-        return (lossSum, stepLabels, stepTokens);
+        return (lossSum, correct, stepLabels, stepTokens);
     }
 
-    /// <summary>Scales gradients so their global L2 norm is at most maxNorm, without reading the norm off the device.</summary>
-    private Tensor ClipGradients(double maxNorm)
+    /// <summary>
+    /// The micro-batches of optimizer step <paramref name="step"/>: GradientAccumulationSteps of them (fewer at an
+    /// epoch's end). Every epoch has StepsPerEpoch steps, so the data position is a function of the step alone.
+    /// </summary>
+    private List<IReadOnlyList<EncodedExample>> MicroBatchesOf(int step)
     {
-        var grads = optimizer.Parameters.Select(p => p.grad).OfType<Tensor>().ToList();
-        var norm = stack(grads.Select(g => g.norm()).ToArray()).norm();                    // () total norm
-        if (maxNorm > 0)
-        {
-            var coefficient = (maxNorm / (norm + 1e-6)).clamp_max(1.0);
-            foreach (var g in grads) g.mul_(coefficient);
-        }
-        return norm;
+        var hp = Hyperparameters;
+        int epoch = step / StepsPerEpoch, first = step % StepsPerEpoch * hp.GradientAccumulationSteps;
+        if (epochBatches.Epoch != epoch) epochBatches = (epoch, LengthGroupedBatches.ForEpoch(train, hp.BatchSize, hp.Seed, epoch, hp.GroupByLength));
+        return epochBatches.Batches.Skip(first).Take(hp.GradientAccumulationSteps)
+            .Select(batch => (IReadOnlyList<EncodedExample>)batch.Select(i => train[i]).ToList()).ToList();
     }
 
-    /// <summary>The next GradientAccumulationSteps micro-batches of the current epoch (fewer at its end); advances the position.</summary>
-    private List<IReadOnlyList<EncodedExample>> NextMicroBatches()
+    public void Dispose()
     {
-        var result = new List<IReadOnlyList<EncodedExample>>();
-        while (result.Count < Hyperparameters.GradientAccumulationSteps && microBatchInEpoch < epochBatches.Count)
-            result.Add(epochBatches[microBatchInEpoch++].Select(i => train[i]).ToList());
-        if (microBatchInEpoch == epochBatches.Count)
-        {
-            Epoch++;
-            microBatchInEpoch = 0;
-            epochBatches = LengthGroupedBatches.ForEpoch(train, Hyperparameters.BatchSize, Hyperparameters.Seed, Epoch, Hyperparameters.GroupByLength);
-        }
-        return result;
+        optimizer.Dispose();
+        lossSinceRead.Dispose();
+        correctSinceRead.Dispose();
+        gradNorm?.Dispose();
     }
-
-    public void Dispose() => optimizer.Dispose();
 }

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using TuningService.Domain.Datasets;
+using TuningService.Domain.Jobs;
 using TuningService.Worker.Engine.Data;
 using TuningService.Worker.Engine.Rlhf;
 using TuningService.Worker.Engine.Training;
@@ -6,9 +8,9 @@ using TuningService.Worker.Engine.Training;
 namespace TuningService.Worker.Runtime.Methods;
 
 /// <summary>
-/// Drives an <see cref="IStepwiseTrainer"/> (reward model, PPO, DPO) through the worker runtime: resume from the
-/// newest checkpoint, stop at step boundaries (checkpointing on pause and shutdown), report metrics, evaluate and
-/// checkpoint at their intervals and after the last step.
+/// The one training loop: drives an <see cref="IStepwiseTrainer"/> (supervised, reward model, PPO, DPO) through the
+/// worker runtime, read top to bottom: resume from the newest checkpoint, then per step stop if asked (checkpointing
+/// on pause and shutdown), train, and at their intervals and after the last step read metrics, evaluate, report and checkpoint.
 /// </summary>
 internal static class StepwiseTrainingLoop
 {
@@ -19,7 +21,11 @@ internal static class StepwiseTrainingLoop
             trainer.LoadState(resume);
             run.Reporter.Info($"Resumed from the checkpoint at step {trainer.Step}.");
         }
+        int logInterval = Math.Max(1, run.MetricsInterval);
         var metrics = new Dictionary<string, double?>();
+        var clock = Stopwatch.StartNew();
+        long tokensAtLastRead = trainer.TrainedTokens;
+        int epochsDone = (int)trainer.Epoch;
         while (trainer.Step < trainer.TotalSteps)
         {
             var stop = run.PollStop();
@@ -28,18 +34,31 @@ internal static class StepwiseTrainingLoop
                 if (stop is StopReason.Pause or StopReason.Shutdown && trainer.Step > 0) SaveCheckpoint(run, trainer, metrics);
                 return stop;
             }
-            metrics = new Dictionary<string, double?>(trainer.TrainStep());
+
+            trainer.TrainStep();
+
             int step = trainer.Step;
             bool final = step == trainer.TotalSteps;
-            if (final || (hp.EvalInterval > 0 && step % hp.EvalInterval == 0))
+            bool evaluate = final || (hp.EvalInterval > 0 && step % hp.EvalInterval == 0);
+            bool checkpoint = final || (hp.CheckpointInterval > 0 && step % hp.CheckpointInterval == 0);
+            if (!evaluate && !checkpoint && step % logInterval != 0) continue;
+
+            metrics = new Dictionary<string, double?>(trainer.ReadMetrics());                     // CPU-GPU sync point
+            metrics[MetricNames.TokensPerSecond] = (trainer.TrainedTokens - tokensAtLastRead) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+            metrics[MetricNames.TrainedTokens] = trainer.TrainedTokens;
+            if (evaluate)
             {
                 var evaluation = trainer.Evaluate();
                 foreach (var (name, value) in evaluation.Metrics) metrics[name] = value;
                 if (evaluation.Samples.Count > 0)
                     run.Reporter.Info($"Sampled responses at step {step}.", new { step, samples = evaluation.Samples });
             }
-            if (final || step % Math.Max(1, run.MetricsInterval) == 0) run.Reporter.Metrics(step, trainer.TotalSteps, trainer.Epoch, metrics);
-            if (final || (hp.CheckpointInterval > 0 && step % hp.CheckpointInterval == 0)) SaveCheckpoint(run, trainer, metrics);
+            run.Reporter.Metrics(step, trainer.TotalSteps, trainer.Epoch, metrics);
+            if ((int)trainer.Epoch > epochsDone && !final) run.Reporter.Info($"Epoch {(int)trainer.Epoch}/{hp.NEpochs} done.");
+            epochsDone = (int)trainer.Epoch;
+            if (checkpoint) SaveCheckpoint(run, trainer, metrics);
+            tokensAtLastRead = trainer.TrainedTokens;
+            clock.Restart();                                                                        // evaluation and checkpoints are not training time
         }
         return StopReason.None;
     }

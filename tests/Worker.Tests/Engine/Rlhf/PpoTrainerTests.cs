@@ -41,7 +41,11 @@ public sealed class PpoTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
         using var trainer = new PpoTrainer(policy, reference, valueModel, CountTarget, prompts, [], hp, settings, Eos, Eos);
 
         var history = new List<IReadOnlyDictionary<string, double?>>();
-        while (trainer.Step < trainer.TotalSteps) history.Add(trainer.TrainStep());
+        while (trainer.Step < trainer.TotalSteps)
+        {
+            trainer.TrainStep();
+            history.Add(trainer.ReadMetrics());
+        }
 
         double Scores(IEnumerable<IReadOnlyDictionary<string, double?>> h) => h.Average(m => m["objective/scores"]!.Value);
         var first = Scores(history.Take(3));
@@ -77,7 +81,11 @@ public sealed class PpoTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
         }
 
         var (straight, straightPolicy) = Build();
-        while (straight.Step < straight.TotalSteps) Assert.All(straight.TrainStep().Values, v => Assert.True(v is null || double.IsFinite(v.Value)));
+        while (straight.Step < straight.TotalSteps)
+        {
+            straight.TrainStep();
+            Assert.All(straight.ReadMetrics().Values, v => Assert.True(v is null || double.IsFinite(v.Value)));
+        }
 
         var directory = Path.Combine(Directory.CreateTempSubdirectory("ppo-state-").FullName, "step-1");
         var (first, _) = Build();
