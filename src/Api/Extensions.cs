@@ -42,6 +42,7 @@ public static class Extensions
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
             .AddPolicy(ApiKeyAuthenticationHandler.AdminPolicy, p => p.RequireClaim(ApiKeyAuthenticationHandler.AdminClaim, "true"));
+        services.AddHangfireDashboardAuth();
 
         // The API is a Hangfire client only: it enqueues, it never runs jobs.
         services.AddHangfire(c => c
@@ -63,6 +64,7 @@ public static class Extensions
         services.AddJobs(configuration);
         services.AddModels();
         services.AddFilesServices(configuration);
+        services.AddHealth();
     }
 
     public static void ConfigureJson(JsonSerializerOptions options)
@@ -94,7 +96,7 @@ public static class Extensions
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
-        app.UseHangfireDashboardForAdmins();
+        app.MapHangfireDashboardForAdmins();
     }
 
     /// <summary>One call per API area; each area maps its own routes under <c>/v1</c>.</summary>
