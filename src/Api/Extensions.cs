@@ -33,10 +33,10 @@ public static class Extensions
             .ValidateOnStart();
 
         services.AddApiLimits(configuration);
-        var connectionString = DatabaseConnection.WithTimeouts(
-            configuration.GetConnectionString("Tuning") ?? throw new InvalidOperationException("ConnectionStrings:Tuning is not set."),
-            configuration.GetSection(ApiLimitsOptions.Section).Get<ApiLimitsOptions>() ?? new ApiLimitsOptions());
-        services.AddDbContext<TuningDbContext>(o => o.UseNpgsql(connectionString));
+        var configured = configuration.GetConnectionString("Tuning") ?? throw new InvalidOperationException("ConnectionStrings:Tuning is not set.");
+        var limits = configuration.GetSection(ApiLimitsOptions.Section).Get<ApiLimitsOptions>() ?? new ApiLimitsOptions();
+        var (requestsDb, hangfireDb) = (DatabaseConnection.ForRequests(configured, limits), DatabaseConnection.ForHangfire(configured, limits));
+        services.AddDbContext<TuningDbContext>(o => o.UseNpgsql(requestsDb));
 
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
@@ -49,7 +49,7 @@ public static class Extensions
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
-            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString), HangfireStorage.Options()));
+            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(hangfireDb), HangfireStorage.Options()));
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(o => ConfigureJson(o.JsonSerializerOptions));
