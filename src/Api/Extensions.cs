@@ -33,18 +33,19 @@ public static class Extensions
             .ValidateOnStart();
 
         services.AddApiLimits(configuration);
-        var connectionString = DatabaseConnection.WithTimeouts(
-            configuration.GetConnectionString("Tuning") ?? throw new InvalidOperationException("ConnectionStrings:Tuning is not set."),
-            configuration.GetSection(ApiLimitsOptions.Section).Get<ApiLimitsOptions>() ?? new ApiLimitsOptions());
-        services.AddDbContext<TuningDbContext>(o => o.UseNpgsql(connectionString));
+        var configured = configuration.GetConnectionString("Tuning") ?? throw new InvalidOperationException("ConnectionStrings:Tuning is not set.");
+        var limits = configuration.GetSection(ApiLimitsOptions.Section).Get<ApiLimitsOptions>() ?? new ApiLimitsOptions();
+        var (requestsDb, hangfireDb) = (DatabaseConnection.ForRequests(configured, limits), DatabaseConnection.ForHangfire(configured, limits));
+        services.AddDbContext<TuningDbContext>(o => o.UseNpgsql(requestsDb));
 
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
             .AddPolicy(ApiKeyAuthenticationHandler.AdminPolicy, p => p.RequireClaim(ApiKeyAuthenticationHandler.AdminClaim, "true"));
+        services.AddHangfireDashboardAuth();
 
         // The API is a Hangfire client only: it enqueues, it never runs jobs.
-        services.AddHangfire(c => c.UseTrainingQueueStorage(connectionString));
+        services.AddHangfire(c => c.UseTrainingQueueStorage(hangfireDb));
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(o => ConfigureJson(o.JsonSerializerOptions));
@@ -59,6 +60,7 @@ public static class Extensions
         services.AddJobs(configuration);
         services.AddModels();
         services.AddFilesServices(configuration);
+        services.AddHealth();
     }
 
     public static void ConfigureJson(JsonSerializerOptions options)
@@ -90,7 +92,7 @@ public static class Extensions
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
-        app.UseHangfireDashboardForAdmins();
+        app.MapHangfireDashboardForAdmins();
     }
 
     /// <summary>One call per API area; each area maps its own routes under <c>/v1</c>.</summary>

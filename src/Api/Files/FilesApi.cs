@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using TuningService.Api.Errors;
+using TuningService.Api.Validation;
 
 namespace TuningService.Api.Files;
 
@@ -27,7 +28,7 @@ public static class FilesApi
             .WithFormOptions(bufferBody: false);
         files.MapGet("/", ListFiles.Handle)
             .WithName("ListFiles").WithSummary("List the project's files, newest first.")
-            .Produces<ErrorResponse>(StatusCodes.Status400BadRequest);
+            .Validated<ListFiles.Query>();
         files.MapGet("/{id}", GetFile.Handle)
             .WithName("GetFile").WithSummary("Retrieve a file object and its validation report.")
             .Produces<ErrorResponse>(StatusCodes.Status404NotFound);

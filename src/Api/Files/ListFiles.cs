@@ -37,27 +37,14 @@ public static class ListFiles
     /// <response code="200">An OpenAI list of file objects.</response>
     /// <response code="400">An out-of-range <c>limit</c>, an unknown <c>order</c> or an unknown <c>after</c> id.</response>
     public static async Task<Results<Ok<ListResponse<FileObject>>, JsonHttpResult<ErrorResponse>>> Handle(
-        [AsParameters] Query query, IValidator<Query> validator, TuningDbContext db, CallerContext caller, CancellationToken ct)
+        [AsParameters] Query query, TuningDbContext db, CallerContext caller, CancellationToken ct)
     {
-        var check = await validator.ValidateAsync(query, ct);
-        if (!check.IsValid)
-            return ApiErrors.BadRequest(check.Errors[0].ErrorMessage, TuningDbContext.ToSnakeCase(check.Errors[0].PropertyName));
-
         var projectId = caller.ProjectId;
         var files = db.Files.AsNoTracking().Where(f => f.ProjectId == projectId);
         if (query.Purpose is not null) files = files.Where(f => f.Purpose == query.Purpose);
-        var ascending = query.Order == "asc";
-        if (query.After is not null)
-        {
-            var cursor = await files.Where(f => f.Id == query.After).Select(f => new { f.CreatedAt, f.Id }).SingleOrDefaultAsync(ct);
-            if (cursor is null) return ApiErrors.BadRequest($"No file found with id '{query.After}'.", "after");
-            files = ascending
-                ? files.Where(f => f.CreatedAt > cursor.CreatedAt || (f.CreatedAt == cursor.CreatedAt && string.Compare(f.Id, cursor.Id) > 0))
-                : files.Where(f => f.CreatedAt < cursor.CreatedAt || (f.CreatedAt == cursor.CreatedAt && string.Compare(f.Id, cursor.Id) < 0));
-        }
-        files = ascending ? files.OrderBy(f => f.CreatedAt).ThenBy(f => f.Id) : files.OrderByDescending(f => f.CreatedAt).ThenByDescending(f => f.Id);
-        var limit = query.Limit ?? MaxLimit;
-        var page = await files.Take(limit + 1).ToListAsync(ct);
-        return TypedResults.Ok(ListResponse<FileObject>.Page(page, limit, FileObject.From, f => f.Id));
+        Cursor? cursor = null;
+        if (query.After is not null && (cursor = await files.FindCursorAsync(query.After, ct)) is null)
+            return ApiErrors.BadRequest($"No file found with id '{query.After}'.", "after");
+        return TypedResults.Ok(await files.PageByCreationAsync(cursor, query.Limit ?? MaxLimit, oldestFirst: query.Order == "asc", FileObject.From, f => f.Id, ct));
     }
 }

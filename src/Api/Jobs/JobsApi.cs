@@ -1,4 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using TuningService.Api.Infrastructure;
+using TuningService.Api.Validation;
 using TuningService.Domain.Jobs.Specs;
 using TuningService.Domain.Queue;
 
@@ -24,7 +26,8 @@ public static class JobsApi
             .WithSummary("Create a fine-tuning job (supervised, instruction, reward_model, ppo or dpo); honours Idempotency-Key.")
             .Accepts<JobSpec>("application/json");
         jobs.MapGet("/", ListJobs.Handle).WithName("ListFineTuningJobs")
-            .WithSummary("This project's jobs, newest first; after/limit cursor, metadata[key]=value filter.");
+            .WithSummary("This project's jobs, newest first; after/limit cursor, metadata[key]=value filter.")
+            .Validated<PageQuery>();
         jobs.MapGet("/{id}", GetJob.Handle).WithName("RetrieveFineTuningJob").WithSummary("One job: status, progress, latest metrics.");
         jobs.MapPost("/{id}/cancel", ControlJob.Cancel).WithName("CancelFineTuningJob")
             .WithSummary("Cancel: a queued or paused job at once, a running one within one optimizer step.");
@@ -33,8 +36,10 @@ public static class JobsApi
         jobs.MapPost("/{id}/resume", ControlJob.Resume).WithName("ResumeFineTuningJob")
             .WithSummary("Resume a paused job from its newest checkpoint.");
         jobs.MapGet("/{id}/events", ListJobEvents.Handle).WithName("ListFineTuningEvents")
-            .WithSummary("The job's events (status changes and metrics), newest first.");
+            .WithSummary("The job's events (status changes and metrics), newest first.")
+            .Validated<PageQuery>();
         jobs.MapGet("/{id}/checkpoints", ListJobCheckpoints.Handle).WithName("ListFineTuningJobCheckpoints")
-            .WithSummary("The job's checkpoints with their metrics, newest first.");
+            .WithSummary("The job's checkpoints with their metrics, newest first.")
+            .Validated<PageQuery>();
     }
 }

@@ -11,11 +11,10 @@ namespace TuningService.Api.Jobs;
 public static class ListJobCheckpoints
 {
     public static async Task<Results<Ok<ListResponse<JobCheckpointObject>>, JsonHttpResult<ErrorResponse>>> Handle(
-        string id, string? after, int? limit, CallerContext caller, TuningDbContext db, CancellationToken ct)
+        string id, [AsParameters] PageQuery page, CallerContext caller, TuningDbContext db, CancellationToken ct)
     {
-        if (Paging.CheckLimit(limit) is { } limitError) return limitError;
         if (!await db.Jobs.AnyAsync(j => j.Id == id && j.ProjectId == caller.ProjectId, ct)) return ApiErrors.NotFound("fine-tuning job", id);
-        var take = limit ?? Paging.DefaultLimit;
+        var after = page.After;
 
         var checkpoints = db.Checkpoints.AsNoTracking().Where(c => c.JobId == id);
         if (after is not null)
@@ -24,7 +23,6 @@ public static class ListJobCheckpoints
             if (anchor is null) return ApiErrors.BadRequest($"No checkpoint '{after}' in job {id}.", "after", "invalid_cursor");
             checkpoints = checkpoints.Where(c => c.Step < anchor);
         }
-        var page = await checkpoints.OrderByDescending(c => c.Step).Take(take + 1).ToListAsync(ct);
-        return TypedResults.Ok(ListResponse<JobCheckpointObject>.Page(page, take, JobCheckpointObject.From, c => c.Id));
+        return TypedResults.Ok(await checkpoints.OrderByDescending(c => c.Step).ToPageAsync(page.Take, JobCheckpointObject.From, c => c.Id, ct));
     }
 }

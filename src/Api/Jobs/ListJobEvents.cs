@@ -12,11 +12,10 @@ namespace TuningService.Api.Jobs;
 public static class ListJobEvents
 {
     public static async Task<Results<Ok<ListResponse<JobEventObject>>, JsonHttpResult<ErrorResponse>>> Handle(
-        string id, string? after, int? limit, CallerContext caller, TuningDbContext db, CancellationToken ct)
+        string id, [AsParameters] PageQuery page, CallerContext caller, TuningDbContext db, CancellationToken ct)
     {
-        if (Paging.CheckLimit(limit) is { } limitError) return limitError;
         if (!await db.Jobs.AnyAsync(j => j.Id == id && j.ProjectId == caller.ProjectId, ct)) return ApiErrors.NotFound("fine-tuning job", id);
-        var take = limit ?? Paging.DefaultLimit;
+        var after = page.After;
 
         var events = db.JobEvents.AsNoTracking().Where(e => e.JobId == id);
         if (after is not null)
@@ -25,7 +24,7 @@ public static class ListJobEvents
                 return ApiErrors.BadRequest($"'{after}' is not an event id (ftevent-N).", "after", "invalid_cursor");
             events = events.Where(e => e.Id < afterId);
         }
-        var page = await events.OrderByDescending(e => e.Id).Take(take + 1).ToListAsync(ct);
-        return TypedResults.Ok(ListResponse<JobEventObject>.Page(page, take, JobEventObject.From, e => e.Id));
+        // Event ids grow with every append, so they alone are the order (timestamps from several workers need not).
+        return TypedResults.Ok(await events.OrderByDescending(e => e.Id).ToPageAsync(page.Take, JobEventObject.From, e => e.Id, ct));
     }
 }

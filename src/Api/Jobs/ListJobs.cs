@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using TuningService.Api.Auth;
 using TuningService.Api.Errors;
-using TuningService.Domain.Jobs;
 using TuningService.Domain.Persistence;
 
 namespace TuningService.Api.Jobs;
@@ -13,12 +12,9 @@ namespace TuningService.Api.Jobs;
 public static class ListJobs
 {
     public static async Task<Results<Ok<ListResponse<JobObject>>, JsonHttpResult<ErrorResponse>>> Handle(
-        HttpRequest request, CallerContext caller, TuningDbContext db, string? after, int? limit, CancellationToken ct)
+        HttpRequest request, CallerContext caller, TuningDbContext db, [AsParameters] PageQuery page, CancellationToken ct)
     {
-        if (Paging.CheckLimit(limit) is { } limitError) return limitError;
-        var take = limit ?? Paging.DefaultLimit;
         var projectId = caller.ProjectId;
-
         var metadata = request.Query
             .Where(q => q.Key.StartsWith("metadata[", StringComparison.Ordinal) && q.Key.EndsWith(']'))
             .ToDictionary(q => q.Key["metadata[".Length..^1], q => q.Value.ToString());
@@ -29,23 +25,10 @@ public static class ListJobs
             : db.Jobs.FromSql($"SELECT *, xmin FROM training_jobs WHERE metadata @> {JsonSerializer.Serialize(metadata)}::jsonb");
         jobs = jobs.AsNoTracking().Where(j => j.ProjectId == projectId);
 
-        if (after is not null)
-        {
-            var anchor = await db.Jobs.AsNoTracking().Where(j => j.Id == after && j.ProjectId == projectId)
-                .Select(j => new { j.CreatedAt, j.Id }).SingleOrDefaultAsync(ct);
-            if (anchor is null) return ApiErrors.BadRequest($"No job '{after}' to list after.", "after", "invalid_cursor");
-            jobs = jobs.Where(j => j.CreatedAt < anchor.CreatedAt || (j.CreatedAt == anchor.CreatedAt && string.Compare(j.Id, anchor.Id) < 0));
-        }
-
-        var page = await jobs.OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id).Take(take + 1).ToListAsync(ct);
-        return TypedResults.Ok(ListResponse<JobObject>.Page(page, take, JobObject.From, j => j.Id));
+        Cursor? cursor = null;
+        // The cursor may be any of the project's jobs, also one the metadata filter leaves out.
+        if (page.After is not null && (cursor = await db.Jobs.AsNoTracking().Where(j => j.ProjectId == projectId).FindCursorAsync(page.After, ct)) is null)
+            return ApiErrors.BadRequest($"No job '{page.After}' to list after.", "after", "invalid_cursor");
+        return TypedResults.Ok(await jobs.PageByCreationAsync(cursor, page.Take, oldestFirst: false, JobObject.From, j => j.Id, ct));
     }
-}
-
-internal static class Paging
-{
-    public const int DefaultLimit = 20, MaxLimit = 100;
-
-    public static JsonHttpResult<ErrorResponse>? CheckLimit(int? limit) =>
-        limit is < 1 or > MaxLimit ? ApiErrors.BadRequest($"limit must be between 1 and {MaxLimit}.", "limit") : null;
 }

@@ -31,11 +31,12 @@ public sealed class ApiLimitsOptions
     public int RateLimitWindowSeconds { get; set; } = 60;
 
     /// <summary>
-    /// Seconds to wait for a PostgreSQL connection before a request fails with 503 (Npgsql <c>Timeout</c>), unless the
-    /// connection string sets <c>Timeout</c> itself. Default 5.
+    /// Seconds a request waits for a PostgreSQL connection, pooled or new, before it fails with 503 (Npgsql
+    /// <c>Timeout</c>), unless the connection string sets <c>Timeout</c> itself. A burst beyond the pool's size queues
+    /// this long; a server that is down refuses at once, so that 503 does not wait. Default 30.
     /// </summary>
     [Range(1, 300)]
-    public int DatabaseConnectTimeoutSeconds { get; set; } = 5;
+    public int DatabaseConnectTimeoutSeconds { get; set; } = 30;
 
     /// <summary>
     /// Seconds one SQL command may run before it is cancelled (Npgsql <c>Command Timeout</c>), unless the connection

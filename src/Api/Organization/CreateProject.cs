@@ -19,12 +19,9 @@ internal sealed class CreateProjectValidator : AbstractValidator<CreateProjectRe
 
 public static class CreateProject
 {
-    public static async Task<Results<Ok<ProjectObject>, JsonHttpResult<ErrorResponse>>> Handle(
-        CreateProjectRequest request, IValidator<CreateProjectRequest> validator, TuningDbContext db, CancellationToken ct)
+    public static async Task<Ok<ProjectObject>> Handle(
+        CreateProjectRequest request, TuningDbContext db, CancellationToken ct)
     {
-        var validation = await validator.ValidateAsync(request, ct);
-        if (!validation.IsValid) return validation.ToError();
-
         var project = new Project { Id = Ids.New("proj_"), Name = request.Name! };
         db.Projects.Add(project);
         await db.SaveChangesAsync(ct);

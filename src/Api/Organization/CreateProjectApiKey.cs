@@ -22,17 +22,13 @@ public static class CreateProjectApiKey
 {
     /// <summary>Stores only the SHA-256 hash; the secret <c>value</c> is in this response and nowhere else, ever.</summary>
     public static async Task<Results<Ok<CreatedApiKeyObject>, JsonHttpResult<ErrorResponse>>> Handle(
-        [FromRoute(Name = "project_id")] string projectId, CreateProjectApiKeyRequest request, IValidator<CreateProjectApiKeyRequest> validator,
-        TuningDbContext db, CancellationToken ct)
+        [FromRoute(Name = "project_id")] string projectId, CreateProjectApiKeyRequest request, TuningDbContext db, CancellationToken ct)
     {
         var project = OrganizationPaging.IsWellFormedId(projectId)
             ? await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == projectId, ct)
             : null;
         if (project is null) return ApiErrors.NotFound("project", projectId, "project_id");
         if (project.ArchivedAt is not null) return ApiErrors.BadRequest($"Project '{projectId}' is archived.", "project_id", "project_archived");
-
-        var validation = await validator.ValidateAsync(request, ct);
-        if (!validation.IsValid) return validation.ToError();
 
         var (key, secret) = ApiKey.Create(project.Id, request.Name!);
         db.ApiKeys.Add(key);

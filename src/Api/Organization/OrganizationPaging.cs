@@ -1,17 +1,16 @@
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using TuningService.Api.Errors;
+using TuningService.Api.Infrastructure;
 
 namespace TuningService.Api.Organization;
 
 /// <summary>Cursor and id rules shared by the organization routes.</summary>
 internal static partial class OrganizationPaging
 {
-    public const int DefaultLimit = 20;
-    public const int MaxLimit = 100;
-
-    public static JsonHttpResult<ErrorResponse>? CheckLimit(int? limit) =>
-        limit is < 1 or > MaxLimit ? ApiErrors.BadRequest($"limit must be between 1 and {MaxLimit}.", "limit") : null;
+    /// <summary>The cursor row among <paramref name="visible"/>; an id that cannot exist is not looked up.</summary>
+    public static async Task<Cursor?> FindCursorAsync<TRow>(IQueryable<TRow> visible, string after, CancellationToken ct) where TRow : class =>
+        IsWellFormedId(after) ? await visible.FindCursorAsync(after, ct) : null;
 
     public static JsonHttpResult<ErrorResponse> UnknownCursor(string after) =>
         ApiErrors.BadRequest($"No item with id '{after}' to list after.", "after");

@@ -1,10 +1,6 @@
 using System.Buffers;
 using System.Text;
-using System.Text.Json;
 using FluentValidation;
-using FluentValidation.Results;
-using Microsoft.AspNetCore.Http.HttpResults;
-using TuningService.Api.Errors;
 
 namespace TuningService.Api.Validation;
 
@@ -29,12 +25,5 @@ public static class TextRules
             rest = rest[used..];
         }
         return true;
-    }
-
-    /// <summary>The first failure as a 400 in the error shape, its <c>param</c> the snake_case field name.</summary>
-    public static JsonHttpResult<ErrorResponse> ToError(this ValidationResult result)
-    {
-        var failure = result.Errors[0];
-        return ApiErrors.BadRequest(failure.ErrorMessage, JsonNamingPolicy.SnakeCaseLower.ConvertName(failure.PropertyName));
     }
 }

@@ -1,4 +1,4 @@
-using System.Text;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using TuningService.Domain.Files;
 using TuningService.Domain.Jobs;
@@ -91,23 +91,14 @@ public sealed class TuningDbContext(DbContextOptions<TuningDbContext> options) :
         UseSnakeCaseColumns(b);
     }
 
+    /// <summary>
+    /// Columns named by System.Text.Json's snake_case policy (<c>CreatedAt</c> → <c>created_at</c>); keys and indexes keep
+    /// EF's default names (<c>PK_files</c>, <c>IX_…</c>). EFCore.NamingConventions would lower-case those too, and on this
+    /// existing schema that means dropping and recreating every primary key (its README warns so), hence the loop.
+    /// </summary>
     private static void UseSnakeCaseColumns(ModelBuilder b)
     {
-        foreach (var entity in b.Model.GetEntityTypes())
-            foreach (var property in entity.GetProperties())
-                if (!property.IsConcurrencyToken)
-                    property.SetColumnName(ToSnakeCase(property.Name));
-    }
-
-    public static string ToSnakeCase(string name)
-    {
-        var sb = new StringBuilder(name.Length + 8);
-        for (var i = 0; i < name.Length; i++)
-        {
-            var c = name[i];
-            if (char.IsUpper(c) && i > 0) sb.Append('_');
-            sb.Append(char.ToLowerInvariant(c));
-        }
-        return sb.ToString();
+        foreach (var property in b.Model.GetEntityTypes().SelectMany(e => e.GetProperties()).Where(p => !p.IsConcurrencyToken))
+            property.SetColumnName(JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name));
     }
 }

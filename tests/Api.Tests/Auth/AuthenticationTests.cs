@@ -77,4 +77,25 @@ public sealed class AuthenticationTests(ApiFactory api) : IClassFixture<ApiFacto
         Assert.Equal(HttpStatusCode.OK, admin.StatusCode);
         Assert.Contains("Hangfire", await admin.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task HangfireDashboard_AcceptsTheAdminKeyAsABasicPassword_ForBrowsers()
+    {
+        static HttpClient Basic(HttpClient client, string password)
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
+                "Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"anyone:{password}")));
+            return client;
+        }
+
+        var admin = await Basic(api.CreateClient(apiKey: null), ApiFactory.AdminKey).GetAsync("/hangfire");
+        Assert.Equal(HttpStatusCode.OK, admin.StatusCode);
+
+        var wrong = await Basic(api.CreateClient(apiKey: null), "not-the-admin-key").GetAsync("/hangfire");
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        Assert.Contains("Basic", wrong.Headers.WwwAuthenticate.ToString());
+
+        // The dashboard's login is its own: a Basic header is no key for the API.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Basic(api.CreateClient(apiKey: null), ApiFactory.AdminKey).GetAsync("/v1/me")).StatusCode);
+    }
 }
