@@ -1,0 +1,112 @@
+using PuppeteerSharp;
+using TuningService.Worker.Tests.Runtime;
+using Xunit.Abstractions;
+
+namespace TuningService.Ui.Tests;
+
+/// <summary>A user at the dashboard: signs in with a key, watches a job train, cancels it, reads a file's report.</summary>
+public sealed class DashboardTests(DashboardHost service, ITestOutputHelper output) : IClassFixture<DashboardHost>, IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
+    private IBrowser? _browser;
+    private IPage _page = null!;
+
+    public async Task InitializeAsync()
+    {
+        if (Chromium.ExecutablePath is null) return;
+        _browser = await Chromium.LaunchAsync();
+        _page = await _browser.NewPageAsync();
+        _page.DefaultTimeout = (int)Timeout.TotalMilliseconds;
+        await _page.SetViewportAsync(new ViewPortOptions { Width = 1360, Height = 900 });
+        _page.Console += (_, e) => output.WriteLine($"browser console: {e.Message.Type}: {e.Message.Text}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null) await _browser.DisposeAsync();
+    }
+
+    [SkippableFact]
+    public async Task Chart_GainsPointsWhileTheJobTrains_AndTheCancelButtonStopsIt()
+    {
+        Chromium.SkipWhenMissing();
+        var training = await service.UploadAsync("sentiment.jsonl", SampleData.Sentiment(48));
+        var validation = await service.UploadAsync("sentiment-valid.jsonl", SampleData.Sentiment(16, seed: 5));
+        var jobId = await service.CreateJobAsync(new
+        {
+            model = "tiny-gpt2",
+            training_file = training,
+            validation_file = validation,
+            suffix = "dashboard",
+            seed = 3,
+            // Long enough to watch several steps arrive and still be running when the test cancels it.
+            method = new { type = "supervised", supervised = new { hyperparameters = new { n_epochs = 40, batch_size = 8, learning_rate = 1e-2, eval_interval = 4, checkpoint_interval = 10 } } },
+        });
+        using var worker = service.StartWorker("ui-1");
+
+        await SignInAsync();
+        await _page.WaitForSelectorAsync($"#jobs tr[data-job-id='{jobId}']");
+
+        await _page.ClickAsync($"#jobs tr[data-job-id='{jobId}'] a");
+        var first = await StepsChartedAsync(atLeast: 2);
+        var later = await StepsChartedAsync(atLeast: first + 3);
+        Assert.True(later > first);
+        Assert.Equal("running", await service.JobStatusAsync(jobId));
+        await _page.WaitForSelectorAsync("figure[data-metric-group='Loss'] canvas");
+        await _page.WaitForFunctionAsync("() => Number(document.querySelector(\"figure[data-metric-group='Loss']\")?.dataset.points) >= 5");
+        await Chromium.ScreenshotAsync(_page, "job-training", output);
+
+        await _page.ClickAsync("#cancel-job");
+        await _page.WaitForSelectorAsync(".job-header [data-status='cancelled']");
+        Assert.Equal("cancelled", await service.JobStatusAsync(jobId));
+        await Chromium.ScreenshotAsync(_page, "job-cancelled", output);
+
+        await _page.GoToAsync(new Uri(service.BaseAddress, "/ui/#/jobs").ToString());
+        await _page.WaitForSelectorAsync($"#jobs tr[data-job-id='{jobId}'] [data-status='cancelled']");
+        await Chromium.ScreenshotAsync(_page, "jobs-list", output);
+    }
+
+    [SkippableFact]
+    public async Task UploadingABrokenFile_ShowsItsValidationReport()
+    {
+        Chromium.SkipWhenMissing();
+        var broken = Path.Combine(Directory.CreateTempSubdirectory("tuning-ui-upload-").FullName, "broken.jsonl");
+        await File.WriteAllLinesAsync(broken, [
+            """{"prompt": "Review: great lamp.\nSentiment:", "completion": " positive"}""",
+            """{"prompt": "Review: awful kettle.", "completion": """,
+            """{"prompt": "Review: nice chair."}""",
+        ]);
+
+        await SignInAsync();
+        await _page.ClickAsync("nav a[href='#/files']");
+        var input = await _page.WaitForSelectorAsync("#upload-input");
+        await input.UploadFileAsync(broken);
+        await _page.ClickAsync("#upload-button");
+
+        await _page.WaitForSelectorAsync("#validation-errors tbody tr");
+        var codes = await _page.EvaluateExpressionAsync<string[]>(
+            "[...document.querySelectorAll('#validation-errors tbody tr')].map(r => r.cells[0].textContent + ':' + r.cells[2].textContent)");
+        output.WriteLine(string.Join(", ", codes));
+        Assert.Contains("2:invalid_json", codes);
+        Assert.Contains("broken.jsonl", await _page.EvaluateExpressionAsync<string>("document.querySelector('#files').textContent"));
+        await Chromium.ScreenshotAsync(_page, "file-validation-report", output);
+    }
+
+    /// <summary>Opens the site root (redirected to /ui/) and signs in with the admin key.</summary>
+    private async Task SignInAsync()
+    {
+        await _page.GoToAsync(service.BaseAddress.ToString());
+        Assert.EndsWith("/ui/", new Uri(_page.Url).AbsolutePath);
+        await _page.WaitForSelectorAsync("#api-key");
+        await _page.TypeAsync("#api-key", DashboardHost.AdminKey);
+        await _page.ClickAsync("#sign-in-button");
+        await _page.WaitForSelectorAsync("#sign-out");
+    }
+
+    /// <summary>Waits until the charts hold at least this many training steps, and returns how many they hold.</summary>
+    private async Task<int> StepsChartedAsync(int atLeast)
+    {
+        await _page.WaitForFunctionAsync($"() => Number(document.querySelector('#charts')?.dataset.steps) >= {atLeast}");
+        return await _page.EvaluateExpressionAsync<int>("Number(document.querySelector('#charts').dataset.steps)");
+    }
+}
