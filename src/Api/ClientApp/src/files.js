@@ -27,7 +27,7 @@ export function renderFiles(root) {
   }, input, h('button', { type: 'submit', id: 'upload-button' }, 'Upload'));
 
   clear(root, h('h1', {}, 'Files'), upload, message,
-    h('div', { class: 'columns' },
+    h('div', { class: 'stack' },
       h('table', { class: 'table', id: 'files' },
         h('thead', {}, h('tr', {}, ['File', 'Name', 'Format', 'Examples', 'Size', 'Status', 'Created'].map(c => h('th', {}, c)))), body),
       report));

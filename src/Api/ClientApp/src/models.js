@@ -7,7 +7,7 @@ export function renderModels(root, query) {
   const body = h('tbody');
   const filesBox = h('section', { id: 'model-files' });
   clear(root, h('h1', {}, 'Models'),
-    h('div', { class: 'columns' },
+    h('div', { class: 'stack' },
       h('table', { class: 'table', id: 'models' },
         h('thead', {}, h('tr', {}, ['Model', 'Kind', 'Base', 'Parameters', 'Created'].map(c => h('th', {}, c)))), body),
       filesBox));
