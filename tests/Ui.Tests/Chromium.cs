@@ -32,13 +32,13 @@ public static class Chromium
         });
     }
 
-    /// <summary>Writes a full-page PNG under the test output's TestResults/screenshots and prints its path.</summary>
-    public static async Task<string> ScreenshotAsync(IPage page, string name, ITestOutputHelper output)
+    /// <summary>Writes a PNG (the full page unless told) under the test output's TestResults/screenshots and prints its path.</summary>
+    public static async Task<string> ScreenshotAsync(IPage page, string name, ITestOutputHelper output, bool fullPage = true)
     {
         var directory = Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, name + ".png");
-        await page.ScreenshotAsync(path, new ScreenshotOptions { FullPage = true });
+        await page.ScreenshotAsync(path, new ScreenshotOptions { FullPage = fullPage });
         output.WriteLine($"screenshot: {path}");
         Console.WriteLine($"screenshot: {path}");
         return path;

@@ -72,6 +72,14 @@ public sealed class DashboardHost : WebApplicationFactory<Program>, IAsyncLifeti
         return body.GetProperty("id").GetString()!;
     }
 
+    public async Task<JsonElement> PostJsonAsync(string path, object body)
+    {
+        var response = await Http.PostAsJsonAsync(path, body);
+        var json = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(response.IsSuccessStatusCode, json.ToString());
+        return json;
+    }
+
     public async Task<string> JobStatusAsync(string jobId) =>
         (await Http.GetFromJsonAsync<JsonElement>($"/v1/fine_tuning/jobs/{jobId}")).GetProperty("status").GetString()!;
 }

@@ -40,7 +40,7 @@ public sealed class DashboardTests(DashboardHost service, ITestOutputHelper outp
             suffix = "dashboard",
             seed = 3,
             // Long enough to watch several steps arrive and still be running when the test cancels it.
-            method = new { type = "supervised", supervised = new { hyperparameters = new { n_epochs = 40, batch_size = 8, learning_rate = 1e-2, eval_interval = 4, checkpoint_interval = 10 } } },
+            method = new { type = "supervised", supervised = new { hyperparameters = new { n_epochs = 40, batch_size = 8, learning_rate = 4e-3, eval_interval = 4, checkpoint_interval = 10 } } },
         });
         using var worker = service.StartWorker("ui-1");
 
@@ -54,6 +54,8 @@ public sealed class DashboardTests(DashboardHost service, ITestOutputHelper outp
         Assert.Equal("running", await service.JobStatusAsync(jobId));
         await _page.WaitForSelectorAsync("figure[data-metric-group='Loss'] canvas");
         await _page.WaitForFunctionAsync("() => Number(document.querySelector(\"figure[data-metric-group='Loss']\")?.dataset.points) >= 5");
+        await StepsChartedAsync(atLeast: 24); // a curve worth a picture: the README's docs/dashboard.png is this one
+        await Chromium.ScreenshotAsync(_page, "dashboard", output, fullPage: false);
         await Chromium.ScreenshotAsync(_page, "job-training", output);
 
         await _page.ClickAsync("#cancel-job");
@@ -92,13 +94,38 @@ public sealed class DashboardTests(DashboardHost service, ITestOutputHelper outp
         await Chromium.ScreenshotAsync(_page, "file-validation-report", output);
     }
 
-    /// <summary>Opens the site root (redirected to /ui/) and signs in with the admin key.</summary>
-    private async Task SignInAsync()
+    [SkippableFact]
+    public async Task ProjectKey_SeesOnlyItsOwnProject_AndIsKeptInTheTabSessionOnly()
+    {
+        Chromium.SkipWhenMissing();
+        var adminFile = await service.UploadAsync("admin-only.jsonl", SampleData.Sentiment(4));
+        var project = await service.PostJsonAsync("/v1/organization/projects", new { name = "dashboard-team" });
+        var key = await service.PostJsonAsync($"/v1/organization/projects/{project.GetProperty("id").GetString()}/api_keys", new { name = "browser" });
+        var secret = key.GetProperty("value").GetString()!;
+
+        await SignInAsync(secret);
+        Assert.Equal(secret, await _page.EvaluateExpressionAsync<string>("sessionStorage.getItem('tuningservice.apiKey')"));
+        Assert.Equal(0, await _page.EvaluateExpressionAsync<int>("localStorage.length"));
+        Assert.Contains(project.GetProperty("id").GetString()!, await _page.EvaluateExpressionAsync<string>("document.querySelector('#who').textContent"));
+
+        await _page.ClickAsync("nav a[href='#/files']");
+        await _page.WaitForSelectorAsync("#files tbody tr");
+        var listed = await _page.EvaluateExpressionAsync<string>("document.querySelector('#files').textContent");
+        Assert.DoesNotContain(adminFile, listed);
+        Assert.Contains("No files yet", listed);
+
+        await _page.ClickAsync("#sign-out");
+        await _page.WaitForSelectorAsync("#api-key");
+        Assert.Null(await _page.EvaluateExpressionAsync<string?>("sessionStorage.getItem('tuningservice.apiKey')"));
+    }
+
+    /// <summary>Opens the site root (redirected to /ui/) and signs in with a key (the admin key unless told).</summary>
+    private async Task SignInAsync(string key = DashboardHost.AdminKey)
     {
         await _page.GoToAsync(service.BaseAddress.ToString());
         Assert.EndsWith("/ui/", new Uri(_page.Url).AbsolutePath);
         await _page.WaitForSelectorAsync("#api-key");
-        await _page.TypeAsync("#api-key", DashboardHost.AdminKey);
+        await _page.TypeAsync("#api-key", key);
         await _page.ClickAsync("#sign-in-button");
         await _page.WaitForSelectorAsync("#sign-out");
     }

@@ -19,7 +19,7 @@ const groups = [
 ];
 
 /** Axis labels with enough significant digits for small values such as learning rates (1e-5). */
-const tick = v => (v === 0 ? '0' : Math.abs(v) >= 1000 ? v.toLocaleString() : Math.abs(v) < 0.01 ? v.toExponential(1) : String(Number(v.toPrecision(3))));
+const tick = v => (v === 0 ? '0' : Math.abs(v) >= 1000 ? v.toLocaleString() : Math.abs(v) < 0.01 ? v.toExponential(2).replace(/\.?0+e/, 'e') : String(Number(v.toPrecision(3))));
 
 const palette = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
 

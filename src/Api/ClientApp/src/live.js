@@ -57,8 +57,9 @@ export function followJob(jobId, { onJob, onEvents, onMode }) {
     timer = setTimeout(poll, pollMs);
   };
 
+  // Resumes after the newest event already shown (id: ftevent-N); fetch-event-source keeps it current on reconnects.
   const stream = () => fetchEventSource(`${base}/events?stream=true`, {
-    headers: authHeaders(),
+    headers: authHeaders(newest ? { 'Last-Event-ID': `ftevent-${newest}` } : {}),
     signal: abort.signal,
     openWhenHidden: true,
     async onopen(response) {
@@ -67,6 +68,8 @@ export function followJob(jobId, { onJob, onEvents, onMode }) {
       onMode?.('stream');
     },
     onmessage(message) {
+      // `event: done` closes the stream once the job has ended; the job object says how.
+      if (message.event && message.event !== 'message') { refreshJob().catch(() => {}); return; }
       if (!message.data) return;
       let event;
       try { event = JSON.parse(message.data); } catch { return; }
