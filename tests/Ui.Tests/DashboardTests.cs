@@ -52,7 +52,9 @@ public sealed class DashboardTests(DashboardHost service, ITestOutputHelper outp
         var later = await StepsChartedAsync(atLeast: first + 3);
         Assert.True(later > first);
         // "stream" when the server answers text/event-stream, else "polling": the page follows the job either way.
-        output.WriteLine($"live mode: {await _page.EvaluateExpressionAsync<string>("document.querySelector('#live-mode').dataset.mode")}");
+        var mode = await _page.EvaluateExpressionAsync<string>("document.querySelector('#live-mode').dataset.mode");
+        output.WriteLine($"live mode: {mode}");
+        Console.WriteLine($"live mode: {mode}");
         Assert.Equal("running", await service.JobStatusAsync(jobId));
         await _page.WaitForSelectorAsync("figure[data-metric-group='Loss'] canvas");
         await _page.WaitForFunctionAsync("() => Number(document.querySelector(\"figure[data-metric-group='Loss']\")?.dataset.points) >= 5");
