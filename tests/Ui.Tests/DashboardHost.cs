@@ -80,6 +80,20 @@ public sealed class DashboardHost : WebApplicationFactory<Program>, IAsyncLifeti
         return json;
     }
 
+    /// <summary>Polls the job until it ends; returns its fine-tuned model id (asserting that it succeeded).</summary>
+    public async Task<string> WaitForModelAsync(string jobId, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var job = await Http.GetFromJsonAsync<JsonElement>($"/v1/fine_tuning/jobs/{jobId}");
+            var status = job.GetProperty("status").GetString();
+            if (status is "succeeded") return job.GetProperty("fine_tuned_model").GetString()!;
+            Assert.False(status is "failed" or "cancelled" || DateTime.UtcNow > deadline, job.ToString());
+            await Task.Delay(250);
+        }
+    }
+
     public async Task<string> JobStatusAsync(string jobId) =>
         (await Http.GetFromJsonAsync<JsonElement>($"/v1/fine_tuning/jobs/{jobId}")).GetProperty("status").GetString()!;
 }

@@ -67,9 +67,28 @@ public sealed class DashboardTests(DashboardHost service, ITestOutputHelper outp
         Assert.Equal("cancelled", await service.JobStatusAsync(jobId));
         await Chromium.ScreenshotAsync(_page, "job-cancelled", output);
 
+
         await _page.GoToAsync(new Uri(service.BaseAddress, "/ui/#/jobs").ToString());
         await _page.WaitForSelectorAsync($"#jobs tr[data-job-id='{jobId}'] [data-status='cancelled']");
         await Chromium.ScreenshotAsync(_page, "jobs-list", output);
+
+        // A short job that succeeds: its model's files download through the page (fetched with the key, saved from a blob).
+        var shortJob = await service.CreateJobAsync(new
+        {
+            model = "tiny-gpt2", training_file = training, suffix = "short", seed = 3,
+            method = new { type = "supervised", supervised = new { hyperparameters = new { n_epochs = 1, batch_size = 8, learning_rate = 4e-3 } } },
+        });
+        var modelId = await service.WaitForModelAsync(shortJob, Timeout);
+        await _page.GoToAsync(new Uri(service.BaseAddress, $"/ui/#/models?open={Uri.EscapeDataString(modelId)}").ToString());
+        await _page.WaitForSelectorAsync("#model-files .downloads a");
+        var downloads = Directory.CreateTempSubdirectory("tuning-ui-downloads-").FullName;
+        await _page.Client.SendAsync("Page.setDownloadBehavior", new { behavior = "allow", downloadPath = downloads });
+        await _page.EvaluateExpressionAsync("[...document.querySelectorAll('#model-files .downloads a')].find(a => a.textContent === 'config.json').click()");
+        var config = Path.Combine(downloads, "config.json");
+        for (var waited = 0; !File.Exists(config) && waited < 300; waited++) await Task.Delay(100);
+        Assert.True(File.Exists(config), $"config.json was not downloaded to {downloads}");
+        Assert.Contains("\"vocab_size\"", await File.ReadAllTextAsync(config));
+        await Chromium.ScreenshotAsync(_page, "model-files", output);
     }
 
     [SkippableFact]
@@ -117,6 +136,10 @@ public sealed class DashboardTests(DashboardHost service, ITestOutputHelper outp
         var listed = await _page.EvaluateExpressionAsync<string>("document.querySelector('#files').textContent");
         Assert.DoesNotContain(adminFile, listed);
         Assert.Contains("No files yet", listed);
+
+        // The playground says when the server has no chat route; with one, it offers the project's models.
+        await _page.ClickAsync("nav a[href='#/playground']");
+        await _page.WaitForSelectorAsync("#playground-unavailable, #playground-model");
 
         await _page.ClickAsync("#sign-out");
         await _page.WaitForSelectorAsync("#api-key");

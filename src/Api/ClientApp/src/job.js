@@ -71,14 +71,13 @@ export function renderJob(root, jobId) {
     try {
       const list = await api(`/v1/fine_tuning/jobs/${jobId}/checkpoints?limit=100`);
       clear(checkpointsBox, list.data.length === 0 ? h('p', { class: 'muted' }, 'None yet.') : h('table', { class: 'table', id: 'checkpoints' },
-        h('thead', {}, h('tr', {}, ['Step', 'Checkpoint', 'Train loss', 'Valid loss', 'Accuracy', ''].map(c => h('th', {}, c)))),
+        h('thead', {}, h('tr', {}, ['Step', 'Checkpoint', 'Train loss', 'Valid loss', 'Accuracy'].map(c => h('th', {}, c)))),
         h('tbody', {}, list.data.map(c => h('tr', {},
           h('td', {}, c.step_number),
           h('td', { class: 'mono' }, c.fine_tuned_model_checkpoint),
           h('td', {}, number(c.metrics?.train_loss)),
           h('td', {}, number(c.metrics?.valid_loss ?? c.metrics?.full_valid_loss)),
-          h('td', {}, number(c.metrics?.train_mean_token_accuracy ?? c.metrics?.valid_mean_token_accuracy)),
-          h('td', {}, h('a', { href: `#/models?open=${encodeURIComponent(c.fine_tuned_model_checkpoint)}` }, 'files')))))));
+          h('td', {}, number(c.metrics?.train_mean_token_accuracy ?? c.metrics?.valid_mean_token_accuracy)))))));
     } catch (error) {
       clear(checkpointsBox, errorBox(error));
     }
