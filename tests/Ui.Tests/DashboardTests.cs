@@ -71,6 +71,11 @@ public sealed class DashboardTests(DashboardHost service, ITestOutputHelper outp
         await _page.GoToAsync(new Uri(service.BaseAddress, "/ui/#/jobs").ToString());
         await _page.WaitForSelectorAsync($"#jobs tr[data-job-id='{jobId}'] [data-status='cancelled']");
         await Chromium.ScreenshotAsync(_page, "jobs-list", output);
+        await _page.SelectAsync("select[name='status']", "running");
+        await _page.WaitForFunctionAsync($"() => !document.querySelector(\"#jobs tr[data-job-id='{jobId}']\")");
+        await _page.SelectAsync("select[name='status']", "cancelled");
+        await _page.WaitForSelectorAsync($"#jobs tr[data-job-id='{jobId}']");
+        await _page.SelectAsync("select[name='status']", "");
 
         // A short job that succeeds: its model's files download through the page (fetched with the key, saved from a blob).
         var shortJob = await service.CreateJobAsync(new

@@ -51,7 +51,7 @@ export function renderJob(root, jobId) {
         fact('Progress', progressBar(total ? Math.round((100 * step) / total) : 0, total ? `step ${step}/${total} · epoch ${number(epoch)}` : '—')),
         fact('ETA', terminal.has(job.status) ? '—' : relative(job.estimated_finish)),
         fact('Created', time(job.created_at)), fact('Finished', time(job.finished_at)),
-        fact('Trained tokens', number(job.trained_tokens)),
+        fact('Trained tokens', number(job.trained_tokens ?? job.metrics?.trained_tokens)),
         fact('Fine-tuned model', job.fine_tuned_model ? h('a', { href: `#/models?open=${encodeURIComponent(job.fine_tuned_model)}`, class: 'mono' }, job.fine_tuned_model) : '—'),
         fact('Training file', h('span', { class: 'mono' }, job.training_file)),
         fact('Validation file', h('span', { class: 'mono' }, job.validation_file ?? '—'))));
