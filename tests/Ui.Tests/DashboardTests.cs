@@ -10,6 +10,7 @@ public sealed class DashboardTests(DashboardHost service, ITestOutputHelper outp
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
     private IBrowser? _browser;
     private IPage _page = null!;
+    private readonly List<string> _scriptErrors = [];
 
     public async Task InitializeAsync()
     {
@@ -18,11 +19,18 @@ public sealed class DashboardTests(DashboardHost service, ITestOutputHelper outp
         _page = await _browser.NewPageAsync();
         _page.DefaultTimeout = (int)Timeout.TotalMilliseconds;
         await _page.SetViewportAsync(new ViewPortOptions { Width = 1360, Height = 900 });
-        _page.Console += (_, e) => output.WriteLine($"browser console: {e.Message.Type}: {e.Message.Text}");
+        _page.Console += (_, e) =>
+        {
+            output.WriteLine($"browser console: {e.Message.Type}: {e.Message.Text}");
+            if (e.Message.Text.Contains("Content Security Policy", StringComparison.Ordinal)) _scriptErrors.Add(e.Message.Text);
+        };
+        _page.PageError += (_, e) => _scriptErrors.Add(e.Message);
     }
 
     public async Task DisposeAsync()
     {
+        // Uncaught exceptions and Content-Security-Policy violations fail the test that caused them.
+        Assert.Empty(_scriptErrors);
         if (_browser is not null) await _browser.DisposeAsync();
     }
 

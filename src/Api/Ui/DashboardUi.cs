@@ -14,6 +14,10 @@ public static class DashboardUi
     /// <summary>Embedded resource names are this prefix plus the file name (see the BuildDashboard target in the csproj).</summary>
     private const string ResourcePrefix = "TuningService.Api.Ui.dist";
 
+    private const string ContentSecurityPolicy =
+        "default-src 'self'; connect-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; " +
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
     public static void MapUi(this WebApplication app)
     {
         var files = new EmbeddedFileProvider(typeof(DashboardUi).Assembly, ResourcePrefix);
@@ -22,8 +26,15 @@ public static class DashboardUi
         {
             RequestPath = Path,
             FileProvider = files,
-            // The page's script is re-read on every load (it changes with each build); ETags keep that cheap.
-            OnPrepareResponse = c => c.Context.Response.Headers.CacheControl = "no-cache",
+            OnPrepareResponse = c =>
+            {
+                var headers = c.Context.Response.Headers;
+                // The page's script is re-read on every load (it changes with each build); ETags keep that cheap.
+                headers.CacheControl = "no-cache";
+                headers.XContentTypeOptions = "nosniff";
+                // The key lives in the tab's sessionStorage: only this origin's script runs, and it talks only to this origin.
+                headers.ContentSecurityPolicy = ContentSecurityPolicy;
+            },
         });
         app.MapGet("/", () => TypedResults.Redirect(Path + "/")).ExcludeFromDescription();
     }

@@ -26,6 +26,7 @@ public sealed class DashboardServingTests(ApiFactory api) : IClassFixture<ApiFac
         var page = await client.GetAsync("/ui/");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("default-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single());
         var html = await page.Content.ReadAsStringAsync();
         Assert.Contains("src=\"app.js\"", html);
         Assert.DoesNotContain("http", html.Replace("http-equiv", ""), StringComparison.OrdinalIgnoreCase);
