@@ -22,6 +22,12 @@ if [ -z "${TUNING_TEST_POSTGRES:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >
   fi
 fi
 
+# The dashboard's browser tests drive Debian's headless Chromium (they skip, saying so, without it).
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" -eq 0 ]; then
+  log "Installing Chromium for the dashboard's browser tests (Debian package)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
 if command -v docker >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
   log "Validating docker-compose.yml"
   docker compose -f docker-compose.yml config -q
