@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using TuningService.Api.Auth;
 using TuningService.Api.Errors;
+using TuningService.Api.Events;
 using TuningService.Api.Files;
 using TuningService.Api.Health;
 using TuningService.Api.Infrastructure;
@@ -14,6 +15,8 @@ using TuningService.Api.Limits;
 using TuningService.Api.Organization;
 using TuningService.Api.Jobs;
 using TuningService.Api.Models;
+using TuningService.Api.Observability;
+using TuningService.Api.Webhooks;
 using TuningService.Domain;
 using TuningService.Domain.Persistence;
 
@@ -63,6 +66,9 @@ public static class Extensions
         services.AddJobs(configuration);
         services.AddModels();
         services.AddFilesServices(configuration);
+        services.AddEventStreams(configuration, connectionString);
+        services.AddWebhooks(configuration);
+        services.AddObservability(configuration);
     }
 
     public static void ConfigureJson(JsonSerializerOptions options)
@@ -82,6 +88,7 @@ public static class Extensions
 
     public static void UseApiPipeline(this WebApplication app)
     {
+        app.UseRequestIds();
         app.UseExceptionHandler();
         app.UseStatusCodePages(ApiErrors.WriteStatusCodeAsync);
         app.UseRequestBodyLimit();
@@ -107,5 +114,6 @@ public static class Extensions
         v1.MapJobsApi();
         v1.MapModelsApi();
         v1.MapFilesApi();
+        v1.MapWebhooksApi();
     }
 }

@@ -1,5 +1,6 @@
 using TuningService.Api;
 using TuningService.Api.Health;
+using TuningService.Api.Observability;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddApiServices();
@@ -9,6 +10,7 @@ await app.PrepareDatabaseAsync();
 app.UseApiPipeline();
 app.MapHealthApi();
 app.MapApiAreas();
+app.MapMetricsEndpoint();
 app.Run();
 
 /// <summary>Entry point, visible to the integration tests' WebApplicationFactory.</summary>
