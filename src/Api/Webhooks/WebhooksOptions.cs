@@ -23,6 +23,7 @@ public sealed class WebhooksOptions
     /// the workers). Turn it off in Api instances that should only serve HTTP; at least one must run it.
     /// </summary>
     public bool RunDeliveryServer { get; set; } = true;
+    /// <summary>Concurrent deliveries; each Hangfire worker holds a database connection while it waits for work.</summary>
     public int DeliveryWorkers { get; set; } = 4;
     /// <summary>How often Hangfire moves due retries to the queue (its scheduler poll).</summary>
     public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromSeconds(15);

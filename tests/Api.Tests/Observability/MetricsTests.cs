@@ -6,7 +6,13 @@ using TuningService.Domain.Jobs;
 
 namespace TuningService.Api.Tests.Observability;
 
-public sealed class MetricsTests(JobsApiFactory api) : IClassFixture<JobsApiFactory>
+/// <summary>The API with the webhook dispatcher running: it records job durations as it takes the outbox rows.</summary>
+public sealed class DispatchingApiFactory : JobsApiFactory
+{
+    protected override IEnumerable<KeyValuePair<string, string>> Settings => [.. base.Settings, new("Webhooks:RunDeliveryServer", "true")];
+}
+
+public sealed class MetricsTests(DispatchingApiFactory api) : IClassFixture<DispatchingApiFactory>
 {
     private async Task ChangeJobAsync(string jobId, Func<TrainingJob, JobEvent?> change)
     {

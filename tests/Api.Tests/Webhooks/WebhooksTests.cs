@@ -13,6 +13,7 @@ public sealed class WebhooksApiFactory : JobsApiFactory
     protected override IEnumerable<KeyValuePair<string, string>> Settings =>
     [
         .. base.Settings,
+        new("Webhooks:RunDeliveryServer", "true"),
         new("Webhooks:AllowLoopbackTargets", "true"),
         new("Webhooks:RetryBaseDelay", "00:00:00.200"),
         new("Webhooks:SchedulePollingInterval", "00:00:00.250"),
