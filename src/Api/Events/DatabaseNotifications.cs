@@ -7,8 +7,9 @@ namespace TuningService.Api.Events;
 /// <summary>
 /// One PostgreSQL connection per Api process that LISTENs on the channels the triggers notify (<c>job_events</c>:
 /// payload = job id; <c>webhook_events</c>) and wakes the subscribers of each channel and key. A notification is a hint
-/// to re-read, never the data itself: after a reconnect every subscriber is woken, so one lost while the connection was
-/// down costs a re-read, not an event.
+/// to re-read, never the data itself: after a (re)connect every subscriber is woken, so one lost while the connection was
+/// down costs a re-read, not an event. The connection opens with the first subscription (an event stream, or the webhook
+/// dispatcher), so an Api instance that needs neither holds none.
 /// </summary>
 public sealed class DatabaseNotifications(string connectionString, ILogger<DatabaseNotifications> logger) : BackgroundService
 {
@@ -16,12 +17,14 @@ public sealed class DatabaseNotifications(string connectionString, ILogger<Datab
     public const string WebhookEvents = "webhook_events";
 
     private readonly ConcurrentDictionary<Subscription, byte> _subscriptions = new();
+    private readonly TaskCompletionSource _firstSubscription = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Subscribe before reading, then wait: a notification between the read and the wait is not missed.</summary>
     public Subscription Subscribe(string channel, string? key = null)
     {
         var subscription = new Subscription(this, channel, key);
         _subscriptions.TryAdd(subscription, 0);
+        _firstSubscription.TrySetResult();
         return subscription;
     }
 
@@ -29,6 +32,8 @@ public sealed class DatabaseNotifications(string connectionString, ILogger<Datab
     {
         // Not pooled: a pooled connection is reset (UNLISTEN *) when it goes back to the pool.
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, KeepAlive = 15 };
+        try { await _firstSubscription.Task.WaitAsync(stoppingToken); }
+        catch (OperationCanceledException) { return; }
         var delay = TimeSpan.FromSeconds(1);
         while (!stoppingToken.IsCancellationRequested)
         {

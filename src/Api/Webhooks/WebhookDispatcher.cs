@@ -66,6 +66,7 @@ public sealed class WebhookDispatcher(
         await RecordDurationsAsync(db, events, ct);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
+        logger.LogDebug("Dispatched {Count} webhook events", events.Count);
         return events.Count;
     }
 

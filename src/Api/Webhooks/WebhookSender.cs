@@ -31,7 +31,11 @@ public sealed class WebhookSender(
     {
         var endpoint = await db.WebhookEndpoints.AsNoTracking().SingleOrDefaultAsync(w => w.Id == endpointId, ct);
         var ev = await db.WebhookEvents.AsNoTracking().SingleOrDefaultAsync(e => e.Id == eventId, ct);
-        if (endpoint is null || ev is null) return; // deleted since
+        if (endpoint is null || ev is null)
+        {
+            logger.LogInformation("Webhook event {EventId} or endpoint {EndpointId} no longer exists; nothing to deliver", eventId, endpointId);
+            return;
+        }
         if (await db.WebhookDeliveries.AnyAsync(d => d.EventId == eventId && d.EndpointId == endpointId && d.Succeeded, ct)) return;
 
         var body = JsonSerializer.Serialize(new WebhookPayload(ev.PublicId, ev.Type, ev.CreatedAt.ToUnixSeconds(), new WebhookPayloadData(ev.JobId)),

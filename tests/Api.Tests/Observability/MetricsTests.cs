@@ -9,7 +9,8 @@ namespace TuningService.Api.Tests.Observability;
 /// <summary>The API with the webhook dispatcher running: it records job durations as it takes the outbox rows.</summary>
 public sealed class DispatchingApiFactory : JobsApiFactory
 {
-    protected override IEnumerable<KeyValuePair<string, string>> Settings => [.. base.Settings, new("Webhooks:RunDeliveryServer", "true")];
+    protected override IEnumerable<KeyValuePair<string, string>> Settings => 
+        [.. base.Settings, new("Webhooks:RunDeliveryServer", "true"), new("Webhooks:DeliveryWorkers", "1")];
 }
 
 public sealed class MetricsTests(DispatchingApiFactory api) : IClassFixture<DispatchingApiFactory>

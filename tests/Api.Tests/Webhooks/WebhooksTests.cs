@@ -16,7 +16,8 @@ public sealed class WebhooksApiFactory : JobsApiFactory
         new("Webhooks:RunDeliveryServer", "true"),
         new("Webhooks:AllowLoopbackTargets", "true"),
         new("Webhooks:RetryBaseDelay", "00:00:00.200"),
-        new("Webhooks:SchedulePollingInterval", "00:00:00.250"),
+        new("Webhooks:SchedulePollingInterval", "00:00:00.500"),
+        new("Webhooks:DeliveryWorkers", "2"),
         new("Webhooks:MaxAttempts", "3"),
     ];
 }
@@ -34,6 +35,36 @@ public sealed class WebhooksTests(WebhooksApiFactory api) : IClassFixture<Webhoo
         Assert.StartsWith("whsec_", secret);
         receiver.Secret = secret;
         return (body.Str("id"), secret);
+    }
+
+    /// <summary>The next webhook, or a failure that shows where it got stuck (outbox row, Hangfire job, delivery log).</summary>
+    private async Task<ReceivedWebhook> NextAsync(WebhookReceiver receiver)
+    {
+        try
+        {
+            return await receiver.NextAsync(Patience);
+        }
+        catch (OperationCanceledException)
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(api.ConnectionString);
+            await connection.OpenAsync();
+            var report = new System.Text.StringBuilder("No webhook arrived.\n");
+            foreach (var sql in new[]
+                     {
+                         "SELECT id, type, dispatched_at FROM webhook_events ORDER BY id",
+                         "SELECT j.id, j.statename, q.queue, j.invocationdata FROM hangfire.job j LEFT JOIN hangfire.jobqueue q ON q.jobid = j.id ORDER BY j.id",
+                         "SELECT attempt, status_code, error FROM webhook_deliveries ORDER BY id",
+                         "SELECT id, data FROM hangfire.server",
+                     })
+            {
+                await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+                await using var reader = await command.ExecuteReaderAsync();
+                report.Append(sql).Append('\n');
+                while (await reader.ReadAsync())
+                    report.Append("  ").AppendJoin(" | ", Enumerable.Range(0, reader.FieldCount).Select(i => reader.GetValue(i)?.ToString())).Append('\n');
+            }
+            throw new TimeoutException(report.ToString());
+        }
     }
 
     private async Task ChangeJobAsync(string jobId, Func<TrainingJob, JobEvent?> change)
@@ -56,8 +87,8 @@ public sealed class WebhooksTests(WebhooksApiFactory api) : IClassFixture<Webhoo
         // The worker starts the job (another process's transaction): the outbox row commits with the status change.
         await ChangeJobAsync(jobId, j => j.Claim("worker-1", DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5)));
 
-        var first = await receiver.NextAsync(Patience);
-        var second = await receiver.NextAsync(Patience);
+        var first = await NextAsync(receiver);
+        var second = await NextAsync(receiver);
         Assert.Equal((500, 200), (first.AnsweredWith, second.AnsweredWith));
         Assert.True(first.Verified && second.Verified, "the StandardWebhooks verifier accepts both signatures");
         Assert.Equal(first.Id, second.Id); // one event, delivered twice: receivers deduplicate by webhook-id
@@ -82,7 +113,7 @@ public sealed class WebhooksTests(WebhooksApiFactory api) : IClassFixture<Webhoo
 
         // The job succeeds: the second subscribed type arrives at the first attempt.
         await ChangeJobAsync(jobId, j => j.Succeed(DateTimeOffset.UtcNow, "ft:tiny-gpt2:x", 10, []));
-        var succeeded = await receiver.NextAsync(Patience);
+        var succeeded = await NextAsync(receiver);
         Assert.Equal("fine_tuning.job.succeeded", JsonDocument.Parse(succeeded.Body).RootElement.Str("type"));
         Assert.True(succeeded.Verified);
 
@@ -109,12 +140,12 @@ public sealed class WebhooksTests(WebhooksApiFactory api) : IClassFixture<Webhoo
             });
             await db.SaveChangesAsync();
         }
-        var checkpoint = await receiver.NextAsync(Patience);
+        var checkpoint = await NextAsync(receiver);
         Assert.Equal("fine_tuning.job.checkpoint.created", JsonDocument.Parse(checkpoint.Body).RootElement.Str("type"));
 
         Assert.Equal(HttpStatusCode.OK, (await client.PostJsonAsync($"/v1/fine_tuning/jobs/{jobId}/cancel", "")).Response.StatusCode);
         await ChangeJobAsync(jobId, j => j.ConfirmCancelled(DateTimeOffset.UtcNow)); // the worker stops at its next step
-        var cancelled = await receiver.NextAsync(Patience);
+        var cancelled = await NextAsync(receiver);
         var payload = JsonDocument.Parse(cancelled.Body).RootElement;
         Assert.Equal("fine_tuning.job.cancelled", payload.Str("type"));
         Assert.Equal(jobId, payload.GetProperty("data").Str("id"));
