@@ -41,7 +41,8 @@ public sealed class MetricsTests(DispatchingApiFactory api) : IClassFixture<Disp
         await ChangeJobAsync(finished, j => j.Succeed(DateTimeOffset.UtcNow, "ft:tiny-gpt2:y", 10, []));
 
         var anonymous = api.CreateClient(apiKey: null);
-        // The job duration is recorded when the dispatcher takes the job's outbox row; wait for that.
+        // The job duration is recorded when the dispatcher takes the job's outbox row; wait for that (and for a status
+        // read that succeeded: a database that cannot be read at scrape time yields empty gauges for a moment).
         var deadline = DateTime.UtcNow.AddSeconds(60);
         string text;
         do
@@ -50,7 +51,7 @@ public sealed class MetricsTests(DispatchingApiFactory api) : IClassFixture<Disp
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.ToString());
             text = await response.Content.ReadAsStringAsync();
-            if (text.Contains("tuning_job_duration_seconds_count")) break;
+            if (text.Contains("tuning_job_duration_seconds_count") && text.Contains("tuning_worker_step_time_seconds")) break;
             await Task.Delay(250);
         } while (DateTime.UtcNow < deadline);
 
