@@ -31,13 +31,13 @@ public sealed class ServiceStatus(IServiceScopeFactory scopes, ILogger<ServiceSt
         lock (_lock)
         {
             if (_cached is { } c && DateTimeOffset.UtcNow - c.At < MaxAge) return c.Value;
-            var value = Load();
+            if (Load() is not { } value) return Snapshot.Empty; // not cached: the next scrape reads again
             _cached = (value, DateTimeOffset.UtcNow);
             return value;
         }
     }
 
-    private Snapshot Load()
+    private Snapshot? Load()
     {
         try
         {
@@ -57,7 +57,7 @@ public sealed class ServiceStatus(IServiceScopeFactory scopes, ILogger<ServiceSt
         catch (Exception ex)
         {
             logger.LogWarning("Reading service status for /metrics failed: {Message}", ex.Message);
-            return Snapshot.Empty;
+            return null;
         }
     }
 
