@@ -98,7 +98,8 @@ shutdown() {
 trap 'shutdown; exit 0' INT TERM
 trap 'shutdown' EXIT
 
-(cd src/Api && exec dotnet "bin/$CONFIG/net10.0/TuningService.Api.dll" --urls "http://127.0.0.1:$PORT" >>"$DATA/logs/api.log" 2>&1) &
+# Local use: webhooks may target receivers on this machine (127.0.0.1); other private addresses stay refused.
+(cd src/Api && Webhooks__AllowLoopbackTargets=${Webhooks__AllowLoopbackTargets:-true} exec dotnet "bin/$CONFIG/net10.0/TuningService.Api.dll" --urls "http://127.0.0.1:$PORT" >>"$DATA/logs/api.log" 2>&1) &
 PIDS+=($!)
 
 # Like compose's restart: unless-stopped — a worker that dies is started again, so its job resumes.

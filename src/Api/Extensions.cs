@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using TuningService.Api.Auth;
 using TuningService.Api.Errors;
+using TuningService.Api.Events;
 using TuningService.Api.Files;
 using TuningService.Api.Health;
 using TuningService.Api.Infrastructure;
@@ -13,6 +14,8 @@ using TuningService.Api.Limits;
 using TuningService.Api.Organization;
 using TuningService.Api.Jobs;
 using TuningService.Api.Models;
+using TuningService.Api.Observability;
+using TuningService.Api.Webhooks;
 using TuningService.Domain;
 using TuningService.Domain.Persistence;
 using TuningService.Domain.Queue;
@@ -61,6 +64,9 @@ public static class Extensions
         services.AddModels();
         services.AddFilesServices(configuration);
         services.AddHealth();
+        services.AddEventStreams(configuration, requestsDb);
+        services.AddWebhooks(configuration);
+        services.AddObservability(configuration);
     }
 
     public static void ConfigureJson(JsonSerializerOptions options)
@@ -80,6 +86,7 @@ public static class Extensions
 
     public static void UseApiPipeline(this WebApplication app)
     {
+        app.UseRequestIds();
         app.UseExceptionHandler();
         app.UseStatusCodePages(ApiErrors.WriteStatusCodeAsync);
         app.UseRequestBodyLimit();
@@ -105,5 +112,6 @@ public static class Extensions
         v1.MapJobsApi();
         v1.MapModelsApi();
         v1.MapFilesApi();
+        v1.MapWebhooksApi();
     }
 }

@@ -1,6 +1,7 @@
 using TuningService.Api;
 using TuningService.Api.Health;
 using TuningService.Api.Ui;
+using TuningService.Api.Observability;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddApiServices();
@@ -11,6 +12,7 @@ app.UseApiPipeline();
 app.MapHealthApi();
 app.MapApiAreas();
 app.MapUi();
+app.MapMetricsEndpoint();
 app.Run();
 
 /// <summary>Entry point, visible to the integration tests' WebApplicationFactory.</summary>

@@ -79,7 +79,8 @@ public sealed class PostgresServer
         if (IsRoot) Run("chown", $"postgres:postgres {root}");
         RunAsPostgres(Path.Combine(bin, "initdb"), $"-D {data} -U postgres --auth=trust --encoding=UTF8 --no-sync");
         var port = FreePort();
-        var options = $"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300";
+        // Test classes run in parallel, each host with its own connection pool (the concurrency tests fill theirs).
+        var options = $"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=500";
         RunAsPostgres(Path.Combine(bin, "pg_ctl"), $"-D {data} -o \"{options}\" -l {root}/server.log -w -t 60 start");
         var server = new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Include Error Detail=true", data, bin, options);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Destroy(root);

@@ -3,8 +3,11 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace TuningService.Api.Errors;
 
-/// <summary>OpenAI's error shape: <c>{"error":{"message","type","param","code"}}</c>.</summary>
-public sealed record ErrorBody(string Message, string Type, string? Param, string? Code);
+/// <summary>OpenAI's error shape: <c>{"error":{"message","type","param","code"}}</c>, plus <c>request_id</c> (the x-request-id).</summary>
+public sealed record ErrorBody(string Message, string Type, string? Param, string? Code)
+{
+    public string? RequestId { get; init; } = Observability.RequestIds.Current;
+}
 
 public sealed record ErrorResponse(ErrorBody Error);
 

@@ -35,8 +35,8 @@ public static class JobsApi
             .WithSummary("Pause: a queued job at once, a running one after its next checkpoint.");
         jobs.MapPost("/{id}/resume", ControlJob.Resume).WithName("ResumeFineTuningJob")
             .WithSummary("Resume a paused job from its newest checkpoint.");
-        jobs.MapGet("/{id}/events", ListJobEvents.Handle).WithName("ListFineTuningEvents")
-            .WithSummary("The job's events (status changes and metrics), newest first.")
+        jobs.MapGet("/{id}/events", Events.StreamJobEvents.Handle).WithName("ListFineTuningEvents")
+            .WithSummary("The job's events (status changes and metrics), newest first; with stream=true a text/event-stream of new events, oldest first, resumable with Last-Event-ID.")
             .Validated<PageQuery>();
         jobs.MapGet("/{id}/checkpoints", ListJobCheckpoints.Handle).WithName("ListFineTuningJobCheckpoints")
             .WithSummary("The job's checkpoints with their metrics, newest first.")

@@ -4,6 +4,7 @@ using TuningService.Domain.Files;
 using TuningService.Domain.Jobs;
 using TuningService.Domain.Models;
 using TuningService.Domain.Projects;
+using TuningService.Domain.Webhooks;
 
 namespace TuningService.Domain.Persistence;
 
@@ -18,6 +19,9 @@ public sealed class TuningDbContext(DbContextOptions<TuningDbContext> options) :
     public DbSet<JobEvent> JobEvents => Set<JobEvent>();
     public DbSet<JobCheckpoint> Checkpoints => Set<JobCheckpoint>();
     public DbSet<ModelRecord> Models => Set<ModelRecord>();
+    public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
+    public DbSet<WebhookEvent> WebhookEvents => Set<WebhookEvent>();
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -88,6 +92,7 @@ public sealed class TuningDbContext(DbContextOptions<TuningDbContext> options) :
             e.HasOne<Project>().WithMany().HasForeignKey(m => m.ProjectId);
         });
 
+        WebhookModel.Configure(b);
         UseSnakeCaseColumns(b);
     }
 

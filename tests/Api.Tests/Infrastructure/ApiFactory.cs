@@ -47,6 +47,9 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("ConnectionStrings:Tuning", ConnectionString);
         builder.UseSetting("Tuning:AdminApiKey", AdminKey);
         builder.UseSetting("Tuning:ArtifactsRoot", ArtifactsRoot);
+        // The webhook dispatcher and its Hangfire server hold database connections; only the factories that test
+        // webhooks or job-duration metrics turn them on, so dozens of parallel test hosts stay within max_connections.
+        builder.UseSetting("Webhooks:RunDeliveryServer", "false");
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
     }
 

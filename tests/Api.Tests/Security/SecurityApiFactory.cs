@@ -17,6 +17,9 @@ public sealed class SecurityApiFactory : JobsApiFactory
         .. base.Settings,
         new("Limits:RateLimitRequestsPerWindow", "0"),
         new("Jobs:MaxActiveJobsPerProject", "100000"),
+        // No webhook dispatcher or delivery server: their background writes would show in DatabaseSnapshot's
+        // before/after comparisons, which must see only what a request changed.
+        new("Webhooks:RunDeliveryServer", "false"),
     ];
 
     /// <summary>A project and a key made through the admin organization API, and a client holding that key.</summary>

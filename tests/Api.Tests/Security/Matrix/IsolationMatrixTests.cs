@@ -66,7 +66,9 @@ public sealed class IsolationMatrixTests(SecurityApiFactory api) : IClassFixture
             await db.SaveChangesAsync();
         }
         var (modelId, fileName) = await api.AddModelWithFilesAsync(projectId);
-        return (new OwnedResources(projectId, fileId, jobId, modelId, fileName), owner);
+        var webhook = await owner.PostAsync("/v1/webhooks", new StringContent("""{"url":"https://hooks.example.com/owner"}""", System.Text.Encoding.UTF8, "application/json"));
+        var webhookId = (await webhook.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        return (new OwnedResources(projectId, fileId, jobId, modelId, fileName, webhookId), owner);
     }
 
     private static async Task AssertCallersOwnAsync(IsolationProbe probe, JsonElement body, string strangerProject, HttpClient owner)
@@ -76,8 +78,13 @@ public sealed class IsolationMatrixTests(SecurityApiFactory api) : IClassFixture
             Assert.Equal(strangerProject, body.GetProperty("project_id").GetString());
             return;
         }
-        // An upload: the new file is the caller's, invisible to the other project.
         var id = body.GetProperty("id").GetString();
+        if (probe.Route == "POST /v1/webhooks")
+        {
+            Assert.Equal(HttpStatusCode.NotFound, (await owner.GetAsync($"/v1/webhooks/{id}")).StatusCode);
+            return;
+        }
+        // An upload: the new file is the caller's, invisible to the other project.
         Assert.Equal(HttpStatusCode.NotFound, (await owner.GetAsync($"/v1/files/{id}")).StatusCode);
     }
 
@@ -89,5 +96,6 @@ public sealed class IsolationMatrixTests(SecurityApiFactory api) : IClassFixture
         Assert.Equal(HttpStatusCode.OK, (await owner.GetAsync($"/v1/models/{owned.ModelId}/files/{owned.ModelFileName}")).StatusCode);
         var checkpoints = await owner.GetFromJsonAsync<JsonElement>($"/v1/fine_tuning/jobs/{owned.JobId}/checkpoints");
         Assert.Equal(1, checkpoints.GetProperty("data").GetArrayLength());
+        Assert.Equal(HttpStatusCode.OK, (await owner.GetAsync($"/v1/webhooks/{owned.WebhookId}")).StatusCode);
     }
 }

@@ -2,10 +2,10 @@ using System.Text;
 
 namespace TuningService.Api.Tests.Security.Matrix;
 
-/// <summary>What project A owns while project B probes: a dataset, a job on it (with a checkpoint), a fine-tuned model with files.</summary>
-public sealed record OwnedResources(string ProjectId, string FileId, string JobId, string ModelId, string ModelFileName)
+/// <summary>What project A owns while project B probes: a dataset, a job on it (with a checkpoint), a fine-tuned model with files, a webhook endpoint.</summary>
+public sealed record OwnedResources(string ProjectId, string FileId, string JobId, string ModelId, string ModelFileName, string WebhookId)
 {
-    public IEnumerable<string> Ids => [FileId, JobId, ModelId];
+    public IEnumerable<string> Ids => [FileId, JobId, ModelId, WebhookId];
 }
 
 /// <summary>What another project's key must get from a route.</summary>
@@ -55,7 +55,16 @@ public static class ProjectRoutes
         new("POST /v1/fine_tuning/jobs/{id}/pause", "pause", Isolation.NotFound, o => Post($"/v1/fine_tuning/jobs/{o.JobId}/pause")),
         new("POST /v1/fine_tuning/jobs/{id}/resume", "resume", Isolation.NotFound, o => Post($"/v1/fine_tuning/jobs/{o.JobId}/resume")),
         new("GET /v1/fine_tuning/jobs/{id}/events", "events", Isolation.NotFound, o => Get($"/v1/fine_tuning/jobs/{o.JobId}/events")),
+        new("GET /v1/fine_tuning/jobs/{id}/events", "event stream", Isolation.NotFound, o => Get($"/v1/fine_tuning/jobs/{o.JobId}/events?stream=true")),
         new("GET /v1/fine_tuning/jobs/{id}/checkpoints", "checkpoints", Isolation.NotFound, o => Get($"/v1/fine_tuning/jobs/{o.JobId}/checkpoints")),
+
+        new("POST /v1/webhooks", "endpoint lands in the caller's project", Isolation.CallersOwn,
+            _ => Post("/v1/webhooks", """{"url":"https://hooks.example.com/stranger"}""")),
+        new("GET /v1/webhooks", "list", Isolation.NotListed, _ => Get("/v1/webhooks")),
+        new("GET /v1/webhooks", "list after the owner's endpoint", Isolation.RefusedAsMissing, o => Get($"/v1/webhooks?after={o.WebhookId}"), "after"),
+        new("GET /v1/webhooks/{id}", "retrieve", Isolation.NotFound, o => Get($"/v1/webhooks/{o.WebhookId}")),
+        new("DELETE /v1/webhooks/{id}", "delete", Isolation.NotFound, o => new(HttpMethod.Delete, $"/v1/webhooks/{o.WebhookId}")),
+        new("GET /v1/webhooks/{id}/deliveries", "delivery log", Isolation.NotFound, o => Get($"/v1/webhooks/{o.WebhookId}/deliveries")),
 
         new("GET /v1/models", "list", Isolation.NotListed, _ => Get("/v1/models")),
         new("GET /v1/models/{id}", "retrieve", Isolation.NotFound, o => Get($"/v1/models/{o.ModelId}")),
