@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using TuningService.Domain.Files;
+using TuningService.Domain.Inference;
 using TuningService.Domain.Jobs;
 using TuningService.Domain.Models;
 using TuningService.Domain.Projects;
@@ -18,6 +19,7 @@ public sealed class TuningDbContext(DbContextOptions<TuningDbContext> options) :
     public DbSet<JobEvent> JobEvents => Set<JobEvent>();
     public DbSet<JobCheckpoint> Checkpoints => Set<JobCheckpoint>();
     public DbSet<ModelRecord> Models => Set<ModelRecord>();
+    public DbSet<InferenceWorker> InferenceWorkers => Set<InferenceWorker>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -86,6 +88,13 @@ public sealed class TuningDbContext(DbContextOptions<TuningDbContext> options) :
             e.ToTable("models");
             e.HasIndex(m => new { m.ProjectId, m.CreatedAt });
             e.HasOne<Project>().WithMany().HasForeignKey(m => m.ProjectId);
+        });
+
+        b.Entity<InferenceWorker>(e =>
+        {
+            e.ToTable("inference_workers");
+            e.HasIndex(w => w.HeartbeatAt);
+            e.Property(w => w.ResidentModels).HasColumnType("jsonb").HasConversion(JsonColumns.ListConverter, JsonColumns.ListComparer);
         });
 
         UseSnakeCaseColumns(b);
