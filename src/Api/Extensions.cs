@@ -9,6 +9,7 @@ using TuningService.Api.Auth;
 using TuningService.Api.Errors;
 using TuningService.Api.Files;
 using TuningService.Api.Health;
+using TuningService.Api.Inference;
 using TuningService.Api.Infrastructure;
 using TuningService.Api.Limits;
 using TuningService.Api.Organization;
@@ -63,6 +64,7 @@ public static class Extensions
         services.AddJobs(configuration);
         services.AddModels();
         services.AddFilesServices(configuration);
+        services.AddInference(configuration);
     }
 
     public static void ConfigureJson(JsonSerializerOptions options)
@@ -107,5 +109,6 @@ public static class Extensions
         v1.MapJobsApi();
         v1.MapModelsApi();
         v1.MapFilesApi();
+        v1.MapInferenceApi();
     }
 }

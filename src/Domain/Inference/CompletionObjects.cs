@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace TuningService.Worker.Inference;
+namespace TuningService.Domain.Inference;
 
 // OpenAI's response objects for chat.completion, chat.completion.chunk and text_completion (serialized snake_case).
 
