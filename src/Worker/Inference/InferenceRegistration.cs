@@ -24,7 +24,10 @@ public sealed class InferenceRegistration(IServer server, IHostApplicationLifeti
         var address = options.Value.AdvertisedAddress
             ?? server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
             ?? throw new InvalidOperationException("The inference server has no address; set Inference:AdvertisedAddress.");
-        address = address.Replace("://0.0.0.0:", "://127.0.0.1:").Replace("://[::]:", "://127.0.0.1:").TrimEnd('/');
+        // Bound to every interface (a container): advertise the host name, which peers on the network resolve.
+        foreach (var any in new[] { "://0.0.0.0:", "://[::]:", "://+:", "://*:" })
+            address = address.Replace(any, $"://{System.Net.Dns.GetHostName()}:");
+        address = address.TrimEnd('/');
         logger.LogInformation("Inference worker {Id} serving at {Address}", id, address);
         var period = TimeSpan.FromSeconds(options.Value.HeartbeatSeconds);
         while (!stoppingToken.IsCancellationRequested)
