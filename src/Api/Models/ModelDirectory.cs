@@ -11,6 +11,8 @@ public sealed record ModelEntry(string Id, string Kind, string? Architecture, st
     public bool IsBase => Kind is BaseModelKinds.Preset or BaseModelKinds.Checkpoint;
 }
 
+public sealed record CheckpointModel(string Id, string BaseModel, string ArtifactPath, DateTimeOffset Created);
+
 /// <summary>Finds models by id in the caller's view: base models are everyone's, fine-tuned models their project's only.</summary>
 public sealed class ModelDirectory(TuningDbContext db, BaseModelCatalog catalog)
 {
@@ -30,8 +32,18 @@ public sealed class ModelDirectory(TuningDbContext db, BaseModelCatalog catalog)
     {
         if (catalog.Find(id) is { } baseModel) return FromBase(baseModel);
         var record = await FindRecordAsync(projectId, id, ct);
-        return record is null ? null : FromRecord(record);
+        if (record is not null) return FromRecord(record);
+        return await FindCheckpointAsync(projectId, id, ct) is { } checkpoint
+            ? new(checkpoint.Id, ModelKinds.Checkpoint, null, checkpoint.BaseModel, checkpoint.Created, projectId, null, null)
+            : null;
     }
+
+    /// <summary>A checkpoint of one of the project's jobs by its id (<c>ft:…:ckpt-step-N</c>), unless pruned: it is retrieved, downloaded and served like a model.</summary>
+    public Task<CheckpointModel?> FindCheckpointAsync(string projectId, string id, CancellationToken ct) =>
+        (from c in db.Checkpoints.AsNoTracking()
+         join j in db.Jobs.AsNoTracking() on c.JobId equals j.Id
+         where c.FineTunedModelCheckpoint == id && j.ProjectId == projectId && c.PrunedAt == null
+         select new CheckpointModel(c.FineTunedModelCheckpoint, j.Model, c.ArtifactPath, c.CreatedAt)).FirstOrDefaultAsync(ct);
 
     public Task<ModelRecord?> FindRecordAsync(string projectId, string id, CancellationToken ct) =>
         db.Models.SingleOrDefaultAsync(m => m.Id == id && m.ProjectId == projectId && m.DeletedAt == null, ct);

@@ -64,6 +64,8 @@ public static class ModelFiles
         string? root;
         if (await directory.FindRecordAsync(projectId, id, ct) is { } record)
             root = Path.Combine(Path.GetFullPath(options.ArtifactsRoot), record.ArtifactPath);
+        else if (await directory.FindCheckpointAsync(projectId, id, ct) is { } checkpoint)
+            root = Path.Combine(Path.GetFullPath(options.ArtifactsRoot), checkpoint.ArtifactPath);
         else if (catalog.Find(id) is { } info)
             root = info.Directory;
         else

@@ -118,6 +118,31 @@ public sealed class InferenceEndToEndTests(InferenceService fixture) : IClassFix
     }
 
     [Fact]
+    public async Task CheckpointId_IsAModel_WithFiles_AndServesCompletions()
+    {
+        var checkpoints = await Service.GetJsonAsync($"/v1/fine_tuning/jobs/{fixture.JobId}/checkpoints");
+        var checkpoint = checkpoints.GetProperty("data")[0].GetProperty("fine_tuned_model_checkpoint").GetString()!;
+        Assert.StartsWith(fixture.ModelId + ":ckpt-step-", checkpoint);
+
+        var model = await Service.GetJsonAsync($"/v1/models/{Uri.EscapeDataString(checkpoint)}");
+        Assert.Equal(checkpoint, model.GetProperty("id").GetString());
+        Assert.Equal("checkpoint", model.GetProperty("kind").GetString());
+        var files = await Service.GetJsonAsync($"/v1/models/{Uri.EscapeDataString(checkpoint)}/files");
+        Assert.Contains(files.GetProperty("data").EnumerateArray(), f => f.GetProperty("name").GetString() == "model.safetensors");
+        var config = await Service.GetJsonAsync($"/v1/models/{Uri.EscapeDataString(checkpoint)}/files/config.json");
+        Assert.Equal("gpt2", config.GetProperty("model_type").GetString());
+
+        var response = await Service.Http.PostAsJsonAsync("/v1/chat/completions", new
+        {
+            model = checkpoint, messages = new[] { new { role = "user", content = Reviews[0].Review } }, temperature = 0, max_tokens = 3,
+        });
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(response.IsSuccessStatusCode, body.ToString());
+        Assert.Equal(checkpoint, body.GetProperty("model").GetString());
+        Assert.Equal("chat.completion", body.GetProperty("object").GetString());
+    }
+
+    [Fact]
     public async Task Errors_NameTheFieldOrTheModel()
     {
         var tooLong = await Service.Http.PostAsJsonAsync("/v1/chat/completions", new

@@ -14,6 +14,7 @@ public sealed class InferenceService : IAsyncLifetime
     public ServiceHost Service { get; } = new();
     public WorkerProcess Inference { get; private set; } = null!;
     public string ModelId { get; private set; } = "";
+    public string JobId { get; private set; } = "";
 
     public static readonly string[] Good = ["great", "excellent", "love it", "wonderful", "fantastic", "superb"];
     public static readonly string[] Bad = ["terrible", "awful", "hate it", "broken", "useless", "poor"];
@@ -41,12 +42,13 @@ public sealed class InferenceService : IAsyncLifetime
         var created = await Service.CreateJobAsync(new
         {
             model = "tiny-gpt2", training_file = training, suffix = "sentiment", seed = 3,
-            method = new { type = "instruction", instruction = new { hyperparameters = new { n_epochs = 16, batch_size = 8, learning_rate = 1e-2 } } },
+            method = new { type = "instruction", instruction = new { hyperparameters = new { n_epochs = 16, batch_size = 8, learning_rate = 1e-2, checkpoint_interval = 48 } } },
         });
         using var trainer = Service.StartWorker("trainer-1");
         var job = await Service.PollUntilFinishedAsync(created.GetProperty("id").GetString()!, TimeSpan.FromMinutes(4), () => trainer.Output);
         Assert.True(job.GetProperty("status").GetString() == "succeeded", job.ToString() + trainer.Output);
         ModelId = job.GetProperty("fine_tuned_model").GetString()!;
+        JobId = job.GetProperty("id").GetString()!;
     }
 
     public async Task DisposeAsync()
