@@ -42,6 +42,15 @@ public sealed class ServedAdapter : IDisposable
         return new ServedAdapter(layers, scale);
     }
 
+    /// <summary>Adds the adapter's update (alpha / r) · B A to the base weights, for good: the model becomes the fine-tuned one.</summary>
+    public static void MergeInto(CausalLanguageModel model, string directory)
+    {
+        using var adapter = Load(model, directory);
+        using var _ = no_grad();
+        foreach (var (name, layer) in model.LinearLayers())
+            if (adapter.layers.TryGetValue(name, out var w)) layer.Weight.add_(w.B.matmul(w.A) * adapter.scale); // (out, r) (r, in)
+    }
+
     /// <summary>Serves <paramref name="adapter"/> on <paramref name="model"/> for the next forward passes (null: the base alone).</summary>
     public static void Apply(CausalLanguageModel model, ServedAdapter? adapter)
     {

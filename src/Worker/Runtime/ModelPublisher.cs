@@ -22,8 +22,9 @@ public sealed class ModelPublisher
     /// <summary>A model continued from a fine-tuned one keeps the root base in its name, so names do not nest.</summary>
     public static string ModelName(TrainingJob job, Func<string, ModelRecord?> findProduced)
     {
-        var root = job.Model.StartsWith("ft:", StringComparison.Ordinal) && findProduced(job.Model) is { } parent
-            ? parent.BaseModel : job.Model;
+        // A checkpoint id (ft:{root}:…:ckpt-step-N) is no model row: its root is the second part of its name.
+        var root = !job.Model.StartsWith("ft:", StringComparison.Ordinal) ? job.Model
+            : findProduced(job.Model) is { } parent ? parent.BaseModel : job.Model.Split(':')[1];
         return string.IsNullOrEmpty(job.Suffix) ? $"ft:{root}:{job.Id}" : $"ft:{root}:{job.Suffix}:{job.Id}";
     }
 

@@ -143,6 +143,24 @@ public sealed class InferenceEndToEndTests(InferenceService fixture) : IClassFix
     }
 
     [Fact]
+    public async Task CheckpointId_AsANewJobsModel_ContinuesFromThatCheckpoint()
+    {
+        var checkpoints = await Service.GetJsonAsync($"/v1/fine_tuning/jobs/{fixture.JobId}/checkpoints");
+        var checkpoint = checkpoints.GetProperty("data")[0].GetProperty("fine_tuned_model_checkpoint").GetString()!;
+        var training = await Service.UploadAsync("support.jsonl", SampleData.SupportChat(8));
+        var created = await Service.CreateJobAsync(new
+        {
+            model = checkpoint, training_file = training, suffix = "more", seed = 1,
+            method = new { type = "instruction", instruction = new { hyperparameters = new { n_epochs = 1, batch_size = 8, learning_rate = 1e-3 } } },
+        });
+        var jobId = created.GetProperty("id").GetString()!;
+        using var trainer = Service.StartWorker("trainer-2");
+        var job = await Service.PollUntilFinishedAsync(jobId, TimeSpan.FromMinutes(3), () => trainer.Output);
+        Assert.True(job.GetProperty("status").GetString() == "succeeded", job.ToString());
+        Assert.Equal($"ft:tiny-gpt2:more:{jobId}", job.GetProperty("fine_tuned_model").GetString());
+    }
+
+    [Fact]
     public async Task Errors_NameTheFieldOrTheModel()
     {
         var tooLong = await Service.Http.PostAsJsonAsync("/v1/chat/completions", new
