@@ -147,7 +147,7 @@ public sealed class InferenceEndToEndTests(InferenceService fixture) : IClassFix
     {
         var checkpoints = await Service.GetJsonAsync($"/v1/fine_tuning/jobs/{fixture.JobId}/checkpoints");
         var checkpoint = checkpoints.GetProperty("data")[0].GetProperty("fine_tuned_model_checkpoint").GetString()!;
-        var training = await Service.UploadAsync("support.jsonl", SampleData.SupportChat(8));
+        var training = await Service.UploadAsync("support.jsonl", SampleData.SupportChat(16));
         var created = await Service.CreateJobAsync(new
         {
             model = checkpoint, training_file = training, suffix = "more", seed = 1,
