@@ -14,6 +14,7 @@ public static class InferenceApi
         services.AddHttpClient(CreateCompletion.InferenceClient, c => c.Timeout = Timeout.InfiniteTimeSpan);
         services.AddScoped<InferenceWorkerRouter>();
         services.AddScoped<ModelVisibility>();
+        services.ConfigureSwaggerGen(InferenceSwagger.Configure);
     }
 
     public static void MapInferenceApi(this IEndpointRouteBuilder v1)
