@@ -98,6 +98,13 @@ public sealed class CompletionService(ServedModelResolver resolver, ModelResiden
         try { source = await resolver.ResolveAsync(request.Model!, ct); }
         catch (ModelNotServableException e) { throw new CompletionRejected(e.Code == "model_not_found" ? 404 : 400, e.Message, "model", e.Code); }
         var resident = await residency.AcquireAsync(source, ct);
+        try { return Submit(request, chat, source, resident, ct); }
+        finally { resident.Release(); }
+    }
+
+    /// <summary>Renders and checks the prompt, then submits one sequence per choice; <paramref name="ct"/> (the client's) stops them.</summary>
+    private static Prepared Submit(CompletionRequest request, bool chat, ServedModelSource source, ResidentModel resident, CancellationToken ct)
+    {
         var tokenizer = resident.Loaded.Tokenizer;
         var template = new ChatTemplate(tokenizer);
         var text = chat

@@ -18,6 +18,7 @@ public sealed class ModelResidency(IOptions<InferenceOptions> options, ILogger<M
         lock (resident) return resident.Values.SelectMany(m => m.AdapterIds.Append(m.Loaded.Id)).Distinct().ToList();
     }
 
+    /// <summary>The resident model serving <paramref name="source"/>, loaded if needed and reserved: call <see cref="ResidentModel.Release"/> once its sequences are submitted.</summary>
     public async Task<ResidentModel> AcquireAsync(ServedModelSource source, CancellationToken ct)
     {
         await loading.WaitAsync(ct);
@@ -40,6 +41,7 @@ public sealed class ModelResidency(IOptions<InferenceOptions> options, ILogger<M
                 model.AddAdapter(source.ModelId, adapter);
                 logger.LogInformation("Loaded adapter {Model} on base {Base} in {Ms} ms", source.ModelId, source.BaseKey, clock.ElapsedMilliseconds);
             }
+            model.Reserve();
             EvictBeyondBudget(keep: model);
             return model;
         }

@@ -48,6 +48,15 @@ public sealed class ResidentModel : IDisposable
     public void AddAdapter(string modelId, string directory) =>
         adapters.GetOrAdd(modelId, _ => ServedAdapter.Load(Loaded.Model, directory));
 
+    /// <summary>Keeps the model from eviction between acquiring it and submitting to it; pair with <see cref="Release"/>.</summary>
+    public void Reserve()
+    {
+        LastUsed = DateTime.UtcNow;
+        Interlocked.Increment(ref active);
+    }
+
+    public void Release() => Interlocked.Decrement(ref active);
+
     public void Submit(GenerationSequence sequence)
     {
         LastUsed = DateTime.UtcNow;
