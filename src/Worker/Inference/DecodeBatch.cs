@@ -72,12 +72,13 @@ internal sealed class DecodeBatch(CausalLanguageModel model) : IDisposable
         Deliver(picked, 0);
     }
 
-    /// <summary>Removes sequences that finished, were cancelled or stopped early (their cache rows go with them).</summary>
-    public void RemoveFinished()
+    /// <summary>Removes sequences that finished, were cancelled or stopped early (their cache rows go with them); returns those that left.</summary>
+    public List<GenerationSequence> RemoveFinished()
     {
         var keep = Enumerable.Range(0, rows.Count).Where(i => rows[i].Finish is null && !rows[i].ShouldLeave).ToArray();
-        foreach (var row in rows.Where((_, i) => !keep.Contains(i))) row.Complete(FinishReason.Stop);
-        if (keep.Length == rows.Count) return;
+        var left = rows.Where((_, i) => !keep.Contains(i)).ToList();
+        foreach (var row in left) row.Complete(FinishReason.Stop);
+        if (keep.Length == rows.Count) return left;
         var kept = keep.Select(i => rows[i]).ToList();
         rows.Clear();
         rows.AddRange(kept);
@@ -86,13 +87,14 @@ internal sealed class DecodeBatch(CausalLanguageModel model) : IDisposable
             cache.Dispose();
             SetMask(null);
             SetLast(null);
-            return;
+            return left;
         }
         using var scope = NewDisposeScope();
         var index = tensor(keep.Select(i => (long)i).ToArray(), ScalarType.Int64).to(device);
         cache.KeepRows(index);
         if (mask is not null) SetMask(mask.index_select(0, index));
         SetLast(lastTokens!.index_select(0, index));
+        return left;
     }
 
     public void FailAll(Exception error)

@@ -120,7 +120,9 @@ public sealed class ResidentModel : IDisposable
     private void Leave(DecodeBatch batch)
     {
         int before = batch.Count;
-        batch.RemoveFinished();
+        foreach (var sequence in batch.RemoveFinished())
+            if (sequence.Cancellation.IsCancellationRequested)
+                logger.LogInformation("Generation on {Model} cancelled by the client after {Generated} of {Max} tokens", Key, sequence.Generated, sequence.Sampling.MaxNewTokens);
         Interlocked.Add(ref active, batch.Count - before);
     }
 

@@ -161,6 +161,29 @@ public sealed class InferenceEndToEndTests(InferenceService fixture) : IClassFix
     }
 
     [Fact]
+    public async Task ClientLeavingAStream_StopsItsGeneration()
+    {
+        var client = Service.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ServiceHost.AdminKey);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
+        {
+            Content = JsonContent.Create(new { model = "tiny-gpt2", prompt = "Once upon a time", max_tokens = 480, temperature = 0, stream = true }),
+        };
+        using (var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            Assert.StartsWith("data: ", await reader.ReadLineAsync()); // generation is under way; now the client goes
+        }
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (!fixture.Inference.Output.Contains("cancelled by the client after") && DateTime.UtcNow < deadline) await Task.Delay(100);
+        var line = fixture.Inference.Output.Split('\n').FirstOrDefault(l => l.Contains("cancelled by the client after"));
+        Assert.True(line is not null, fixture.Inference.Output);
+        var generated = int.Parse(line.Split("after ")[1].Split(' ')[0]);
+        Assert.True(generated < 480, line);
+    }
+
+    [Fact]
     public async Task Errors_NameTheFieldOrTheModel()
     {
         var tooLong = await Service.Http.PostAsJsonAsync("/v1/chat/completions", new
