@@ -40,12 +40,17 @@ public static class InferenceApi
         }
         catch (CompletionRejected e) { await ErrorAsync(context, e.Status, e.Message, e.Param, e.Code); }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { /* the client left: generation has stopped */ }
+        catch (Exception e) when (!context.Response.HasStarted)
+        {
+            context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(InferenceApi)).LogError(e, "Generation with {Model} failed", request.Model);
+            await ErrorAsync(context, 500, $"The model '{request.Model}' could not be served: {e.Message}", "model", "model_load_failed", "server_error");
+        }
     }
 
-    private static Task ErrorAsync(HttpContext context, int status, string message, string? param, string code)
+    private static Task ErrorAsync(HttpContext context, int status, string message, string? param, string code, string type = "invalid_request_error")
     {
         if (context.Response.HasStarted) return Task.CompletedTask;
         context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(new InferenceErrorResponse(new InferenceError(message, "invalid_request_error", param, code)), CompletionRequest.Json);
+        return context.Response.WriteAsJsonAsync(new InferenceErrorResponse(new InferenceError(message, type, param, code)), CompletionRequest.Json);
     }
 }
