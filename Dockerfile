@@ -30,7 +30,8 @@ USER app
 EXPOSE 8080
 ENTRYPOINT ["dotnet", "TuningService.Api.dll"]
 
-FROM mcr.microsoft.com/dotnet/runtime:10.0-noble AS worker
+# aspnet, not runtime: the inference role (Worker__Role=inference) hosts Kestrel.
+FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble AS worker
 RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /out/worker .

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole service locally: a private PostgreSQL cluster under .data/ (unless ConnectionStrings__Tuning is set),
-# the API on 127.0.0.1:${PORT:-8080} with Swagger UI, and ${WORKERS:-1} supervised worker(s).
+# the API on 127.0.0.1:${PORT:-8080} with Swagger UI, ${WORKERS:-1} supervised training worker(s) and
+# ${INFERENCE_WORKERS:-1} supervised inference worker(s) (each on a free local port, found by the API through PostgreSQL).
 # Ctrl-C or SIGTERM stops everything cleanly; running it again keeps all earlier data.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -8,6 +9,7 @@ ROOT=$PWD
 DATA=${TUNING_DATA_DIR:-$ROOT/.data}
 PORT=${PORT:-8080}
 WORKERS=${WORKERS:-1}
+INFERENCE_WORKERS=${INFERENCE_WORKERS:-1}
 CONFIG=${CONFIGURATION:-Release}
 mkdir -p "$DATA/logs" "$DATA/artifacts"
 
@@ -104,11 +106,11 @@ PIDS+=($!)
 
 # Like compose's restart: unless-stopped — a worker that dies is started again, so its job resumes.
 supervise_worker() {
-  local n=$1 child=""
+  local n=$1 role=${2:-training} child=""
   trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' TERM
   while :; do
     # Each process keeps the default name (host:pid), so a restarted worker never inherits a dead one's lease.
-    (cd src/Worker && exec dotnet "bin/$CONFIG/net10.0/TuningService.Worker.dll" >>"$DATA/logs/worker-$n.log" 2>&1) &
+    (cd src/Worker && Worker__Role=$role exec dotnet "bin/$CONFIG/net10.0/TuningService.Worker.dll" >>"$DATA/logs/worker-$n.log" 2>&1) &
     child=$!
     wait "$child" && code=0 || code=$?
     printf '[run.sh] worker %s exited (%s); restarting in 2 s\n' "$n" "$code" >>"$DATA/logs/worker-$n.log"
@@ -117,6 +119,10 @@ supervise_worker() {
 }
 for n in $(seq 1 "$WORKERS"); do
   supervise_worker "$n" &
+  PIDS+=($!)
+done
+for n in $(seq 1 "$INFERENCE_WORKERS"); do
+  supervise_worker "inference-$n" inference &
   PIDS+=($!)
 done
 
@@ -142,7 +148,7 @@ cat <<MSG
     Swagger UI http://127.0.0.1:$PORT/swagger
     Hangfire   http://127.0.0.1:$PORT/hangfire   (password: the API key)
     API key    $TUNING_API_KEY
-    Workers    $WORKERS (logs in $DATA/logs/)
+    Workers    $WORKERS training, $INFERENCE_WORKERS inference (logs in $DATA/logs/)
   Ctrl-C stops everything.
 
 MSG

@@ -9,6 +9,7 @@ using TuningService.Api.Errors;
 using TuningService.Api.Events;
 using TuningService.Api.Files;
 using TuningService.Api.Health;
+using TuningService.Api.Inference;
 using TuningService.Api.Infrastructure;
 using TuningService.Api.Limits;
 using TuningService.Api.Organization;
@@ -67,6 +68,7 @@ public static class Extensions
         services.AddEventStreams(configuration, requestsDb);
         services.AddWebhooks(configuration);
         services.AddObservability(configuration);
+        services.AddInference(configuration);
     }
 
     public static void ConfigureJson(JsonSerializerOptions options)
@@ -113,5 +115,6 @@ public static class Extensions
         v1.MapModelsApi();
         v1.MapFilesApi();
         v1.MapWebhooksApi();
+        v1.MapInferenceApi();
     }
 }

@@ -61,6 +61,8 @@ public static class ModelsApi
         if (entry is null) return ApiErrors.NotFound("model", id, "model");
         if (entry.IsBase)
             return ApiErrors.Error(StatusCodes.Status403Forbidden, $"'{id}' is a base model; only fine-tuned models can be deleted.", "model_not_deletable", "model");
+        if (entry.Kind == ModelKinds.Checkpoint)
+            return ApiErrors.Error(StatusCodes.Status403Forbidden, $"'{id}' is a checkpoint of a job; it goes when the job's checkpoints are pruned.", "model_not_deletable", "model");
         var record = (await models.FindRecordAsync(caller.ProjectId, id, ct))!;
         record.DeletedAt = DateTimeOffset.UtcNow;
         await db.SaveChangesAsync(ct);

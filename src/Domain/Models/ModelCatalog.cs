@@ -18,6 +18,9 @@ public sealed record ModelEntry(
     public bool IsBase => Kind is BaseModelKinds.Preset or BaseModelKinds.Checkpoint;
 }
 
+/// <summary>A job's checkpoint as a model, with the job that wrote it (a LoRA checkpoint holds only the adapter for that job's base).</summary>
+public sealed record CheckpointModel(ModelEntry Model, Jobs.TrainingJob Job);
+
 /// <summary>
 /// The one catalogue of model ids, read by the API (listing, retrieval, downloads, job checks) and the worker
 /// (what a job starts from): the built-in presets (random init, no download), every folder under ModelsRoot holding
@@ -66,8 +69,40 @@ public sealed class ModelCatalog(TuningDbContext db, string modelsRoot, string a
     {
         if (FindBase(ModelsRoot, id) is { } baseModel) return baseModel;
         var record = await db.Models.AsNoTracking().SingleOrDefaultAsync(Produced(projectId, id), ct);
-        return record is null ? null : FromRecord(record);
+        return record is not null ? FromRecord(record) : (await FindCheckpointAsync(projectId, id, ct))?.Model;
     }
+
+    /// <summary>
+    /// A checkpoint (<c>ft:…:ckpt-step-N</c>) of one of the project's jobs, unless pruned: it is retrieved, downloaded,
+    /// served and trained from like a model. Its <see cref="ModelEntry.BaseModel"/> is the root base of its job's model.
+    /// </summary>
+    public async Task<CheckpointModel?> FindCheckpointAsync(string projectId, string id, CancellationToken ct = default)
+    {
+        var found = await CheckpointsOf(db, projectId, id).FirstOrDefaultAsync(ct);
+        if (found is null) return null;
+        var model = new ModelEntry(id, ModelKinds.Checkpoint, null, RecordedBase(db, projectId, found.Job.Model) ?? found.Job.Model,
+            found.Checkpoint.CreatedAt, projectId, null, null, Path.Combine(ArtifactsRoot, found.Checkpoint.ArtifactPath));
+        return new CheckpointModel(model, found.Job);
+    }
+
+    /// <summary>
+    /// The root base recorded for a model <paramref name="projectId"/> produced (its row's base), or for one of its jobs'
+    /// checkpoints (the root base of that job's model); null when <paramref name="id"/> names neither. Names never nest.
+    /// </summary>
+    public static string? RecordedBase(TuningDbContext db, string projectId, string id)
+    {
+        if (db.Models.AsNoTracking().Where(Produced(projectId, id)).Select(m => m.BaseModel).SingleOrDefault() is { } recorded) return recorded;
+        var jobModel = CheckpointsOf(db, projectId, id).Select(c => c.Job.Model).FirstOrDefault();
+        return jobModel is null ? null : RecordedBase(db, projectId, jobModel) ?? jobModel;
+    }
+
+    private static IQueryable<CheckpointOfJob> CheckpointsOf(TuningDbContext db, string projectId, string id) =>
+        from c in db.Checkpoints.AsNoTracking()
+        join j in db.Jobs.AsNoTracking() on c.JobId equals j.Id
+        where c.FineTunedModelCheckpoint == id && j.ProjectId == projectId && c.PrunedAt == null
+        select new CheckpointOfJob(c, j);
+
+    private sealed record CheckpointOfJob(Jobs.JobCheckpoint Checkpoint, Jobs.TrainingJob Job);
 
     /// <summary>The row of a model <paramref name="projectId"/> produced, tracked (to delete it), or null.</summary>
     public Task<ModelRecord?> FindRecordAsync(string projectId, string id, CancellationToken ct = default) =>

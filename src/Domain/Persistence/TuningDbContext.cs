@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using TuningService.Domain.Files;
+using TuningService.Domain.Inference;
 using TuningService.Domain.Jobs;
 using TuningService.Domain.Models;
 using TuningService.Domain.Projects;
@@ -22,6 +23,7 @@ public sealed class TuningDbContext(DbContextOptions<TuningDbContext> options) :
     public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
     public DbSet<WebhookEvent> WebhookEvents => Set<WebhookEvent>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+    public DbSet<InferenceWorker> InferenceWorkers => Set<InferenceWorker>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -93,6 +95,13 @@ public sealed class TuningDbContext(DbContextOptions<TuningDbContext> options) :
         });
 
         WebhookModel.Configure(b);
+        b.Entity<InferenceWorker>(e =>
+        {
+            e.ToTable("inference_workers");
+            e.HasIndex(w => w.HeartbeatAt);
+            e.Property(w => w.ResidentModels).HasColumnType("jsonb").HasConversion(JsonColumns.ListConverter, JsonColumns.ListComparer);
+        });
+
         UseSnakeCaseColumns(b);
     }
 

@@ -43,6 +43,9 @@ public static class BenchCommand
         {
             EvalInterval = 0, CheckpointInterval = 0, GroupByLength = !options.ContainsKey("no-length-grouping"),
         };
+        if (options.ContainsKey("generate"))
+            return GenerateBench.RunAsync(ShapeFromArgs(Get("arch", "gpt2"), Int("layers", 4), Int("dim", 256), Int("heads", 4), Int("kv-heads", Int("heads", 4)), Int("vocab", 50257), Math.Max(seq, 256)),
+                Int("prompt", 16), Int("tokens", 64), Int("concurrent", 8), Int("repeats", 3));
         if (options.ContainsKey("plain"))
         {
             var (median, medianCpu, tokensPerSecond, parameters) = PlainTorchSharpLoop.Run(Int("layers", 4), Int("dim", 256), Int("heads", 4), Int("vocab", 50257), seq, batch, steps);
@@ -120,7 +123,7 @@ public static class BenchCommand
         };
     }
 
-    private static ModelConfig ShapeFromArgs(string arch, int layers, int dim, int heads, int kvHeads, int vocab, int seq) => arch switch
+    internal static ModelConfig ShapeFromArgs(string arch, int layers, int dim, int heads, int kvHeads, int vocab, int seq) => arch switch
     {
         "gpt2" => new ModelConfig { VocabSize = vocab, HiddenSize = dim, NumLayers = layers, NumHeads = heads, NumKeyValueHeads = heads, IntermediateSize = 4 * dim, MaxPositionEmbeddings = seq },
         "llama" => new ModelConfig

@@ -21,17 +21,36 @@ public sealed class JobModels(IDbContextFactory<TuningDbContext> dbFactory, IOpt
         return Catalog(db).FindRecordAsync(projectId, modelId).GetAwaiter().GetResult();
     }
 
+    /// <summary>The root base recorded for a model or checkpoint of <paramref name="projectId"/> (<see cref="ModelCatalog.RecordedBase"/>).</summary>
+    public string? RecordedBase(string projectId, string modelId)
+    {
+        using var db = dbFactory.CreateDbContext();
+        return ModelCatalog.RecordedBase(db, projectId, modelId);
+    }
+
+    /// <summary>
+    /// Loads what <paramref name="modelId"/> names. A full checkpoint loads as its directory; a LoRA checkpoint holds only
+    /// the adapter, so it is its job's base with the adapter merged in.
+    /// </summary>
     public LoadedModel Load(string projectId, string modelId, long seed)
     {
         try
         {
             ModelEntry? model;
+            CheckpointModel? checkpoint = null;
             string modelsRoot;
             using (var db = dbFactory.CreateDbContext())
             {
                 var catalog = Catalog(db);
                 model = catalog.FindAsync(projectId, modelId).GetAwaiter().GetResult();
+                if (model?.Kind == ModelKinds.Checkpoint) checkpoint = catalog.FindCheckpointAsync(projectId, modelId).GetAwaiter().GetResult();
                 modelsRoot = catalog.ModelsRoot;
+            }
+            if (checkpoint is { Model.Directory: { } adapter } && !File.Exists(Path.Combine(adapter, "config.json")))
+            {
+                var loaded = Load(checkpoint.Job.ProjectId, checkpoint.Job.Model, checkpoint.Job.Seed);
+                Inference.ServedAdapter.MergeInto(loaded.Model, adapter);
+                return loaded with { Id = modelId };
             }
             return ModelLoader.Load(model ?? throw JobFailures.Fail(JobFailures.ModelLoadFailed,
                 $"Model '{modelId}' was not found among the presets, {modelsRoot} or this project's models.", "model"), seed);

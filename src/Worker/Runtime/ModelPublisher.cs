@@ -19,12 +19,15 @@ public sealed class ModelPublisher
 {
     public const string ResultsPurpose = "fine-tune-results";
 
-    /// <summary>The base model a job's model descends from: the job's model, or the recorded base of the fine-tuned model it continues.</summary>
-    public static string RootBase(TrainingJob job, Func<string, ModelRecord?> findProduced) =>
-        job.Model.StartsWith("ft:", StringComparison.Ordinal) && findProduced(job.Model) is { } parent ? parent.BaseModel : job.Model;
+    /// <summary>
+    /// The base model a job's model descends from: the job's model, or the recorded base of the fine-tuned model or
+    /// checkpoint it continues (<see cref="ModelCatalog.RecordedBase"/>).
+    /// </summary>
+    public static string RootBase(TrainingJob job, Func<string, string?> recordedBase) =>
+        job.Model.StartsWith("ft:", StringComparison.Ordinal) && recordedBase(job.Model) is { } parent ? parent : job.Model;
 
     /// <summary>A model continued from a fine-tuned one keeps the root base in its name, so names do not nest.</summary>
-    public static string ModelName(TrainingJob job, Func<string, ModelRecord?> findProduced) => ModelName(job, RootBase(job, findProduced));
+    public static string ModelName(TrainingJob job, Func<string, string?> recordedBase) => ModelName(job, RootBase(job, recordedBase));
 
     private static string ModelName(TrainingJob job, string rootBase) =>
         string.IsNullOrEmpty(job.Suffix) ? $"ft:{rootBase}:{job.Id}" : $"ft:{rootBase}:{job.Suffix}:{job.Id}";
@@ -32,7 +35,7 @@ public sealed class ModelPublisher
     public Task PublishAsync(JobLease lease, MethodResult result) => lease.ChangeAsync(async (db, job) =>
     {
         if (job.Status != JobStatus.Running || job.LeaseOwner != lease.Worker) return null;
-        var rootBase = RootBase(job, id => db.Models.AsNoTracking().SingleOrDefault(m => m.Id == id && m.ProjectId == job.ProjectId));
+        var rootBase = RootBase(job, id => ModelCatalog.RecordedBase(db, job.ProjectId, id));
         var name = ModelName(job, rootBase);
         if (!await db.Models.AnyAsync(m => m.Id == name))
             db.Models.Add(new ModelRecord

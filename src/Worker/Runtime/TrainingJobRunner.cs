@@ -95,7 +95,7 @@ public sealed class TrainingJobRunner(
             Models = models,
             Datasets = datasets,
             Device = device,
-            ModelName = ModelPublisher.ModelName(job, id => models.FindProduced(job.ProjectId, id)),
+            ModelName = ModelPublisher.ModelName(job, id => models.RecordedBase(job.ProjectId, id)),
             ResumeDirectory = resume is null ? null : artifacts.FullPath(resume.ArtifactPath),
             MetricsInterval = _options.MetricsInterval,
             PollStop = () => lostLease() ? StopReason.LostLease

@@ -34,7 +34,7 @@ public sealed class ModelNamingTests
         // The parent's base is read from its record, never parsed out of its name.
         var parent = Produced("ft:tiny-gpt2:first:ftjob-parent", "my-base");
         var job = Job(parent.Id, "second");
-        Assert.Equal("my-base", ModelPublisher.RootBase(job, id => id == parent.Id ? parent : null));
-        Assert.Equal("ft:my-base:second:ftjob-abc", ModelPublisher.ModelName(job, id => id == parent.Id ? parent : null));
+        Assert.Equal("my-base", ModelPublisher.RootBase(job, id => id == parent.Id ? parent.BaseModel : null));
+        Assert.Equal("ft:my-base:second:ftjob-abc", ModelPublisher.ModelName(job, id => id == parent.Id ? parent.BaseModel : null));
     }
 }

@@ -108,6 +108,37 @@ namespace TuningService.Domain.Persistence.Migrations
                     b.ToTable("file_chunks", (string)null);
                 });
 
+            modelBuilder.Entity("TuningService.Domain.Inference.InferenceWorker", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("text")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("address");
+
+                    b.Property<DateTimeOffset>("HeartbeatAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("heartbeat_at");
+
+                    b.Property<string>("ResidentModels")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("resident_models");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("HeartbeatAt");
+
+                    b.ToTable("inference_workers", (string)null);
+                });
+
             modelBuilder.Entity("TuningService.Domain.Jobs.JobCheckpoint", b =>
                 {
                     b.Property<string>("Id")

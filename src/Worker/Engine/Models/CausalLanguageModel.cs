@@ -98,6 +98,39 @@ public sealed class KvCache : IDisposable
         return (newK, newV);
     }
 
+    /// <summary>Keeps only the given batch rows (B' indices, in order): sequences leaving a continuous batch.</summary>
+    public void KeepRows(Tensor rows)
+    {
+        for (int layer = 0; layer < keys.Length; layer++)
+        {
+            Replace(keys, layer, keys[layer]?.index_select(0, rows));
+            Replace(values, layer, values[layer]?.index_select(0, rows));
+        }
+    }
+
+    /// <summary>
+    /// Appends another cache's rows after these (dim 0): sequences joining a continuous batch. The shorter of the two
+    /// is left-padded with zeros along S, which the batch's attention mask must hide.
+    /// </summary>
+    public void AppendRows(KvCache other)
+    {
+        int length = Math.Max(Length, other.Length);
+        for (int layer = 0; layer < keys.Length; layer++)
+        {
+            Replace(keys, layer, keys[layer] is null ? other.keys[layer]!.clone() : cat([PadLeft(keys[layer]!, length), PadLeft(other.keys[layer]!, length)], 0));
+            Replace(values, layer, values[layer] is null ? other.values[layer]!.clone() : cat([PadLeft(values[layer]!, length), PadLeft(other.values[layer]!, length)], 0));
+        }
+    }
+
+    private static Tensor PadLeft(Tensor t, int length) => t.shape[2] == length ? t : nn.functional.pad(t, [0, 0, length - t.shape[2], 0]);
+
+    private static void Replace(Tensor?[] slots, int layer, Tensor? value)
+    {
+        var old = slots[layer];
+        slots[layer] = value?.DetachFromDisposeScope();
+        if (old is not null && !ReferenceEquals(old, value)) old.Dispose();
+    }
+
     public void Dispose()
     {
         foreach (var t in keys) t?.Dispose();

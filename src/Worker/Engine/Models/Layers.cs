@@ -55,7 +55,8 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         var y = F.linear(x, weight, bias);
-        if (loraA is null || loraB is null) return y;
+        if (loraA is null || loraB is null)
+            return ServedAdapter is { } served ? y + F.linear(F.linear(x, served.A), served.B) * served.Scale : y;
         var dropped = loraDropout > 0 ? F.dropout(x, loraDropout, training) : x;
         return y + F.linear(F.linear(dropped, loraA), loraB) * loraScale; // (..., r) -> (..., out)
     }
@@ -80,6 +81,12 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         using var _ = no_grad();
         return loraA is null || loraB is null ? weight.detach().clone() : weight.detach() + loraB.matmul(loraA) * loraScale;
     }
+
+    /// <summary>
+    /// Serving only: a LoRA update (A (r, in), B (out, r), alpha / r) applied without being attached or registered,
+    /// so that many adapters can take turns on one resident base model. Null serves the base alone.
+    /// </summary>
+    public (Tensor A, Tensor B, double Scale)? ServedAdapter { get; set; }
 
     internal Parameter? LoraA => loraA;
     internal Parameter? LoraB => loraB;

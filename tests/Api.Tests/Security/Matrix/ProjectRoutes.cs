@@ -71,6 +71,11 @@ public static class ProjectRoutes
         new("DELETE /v1/models/{id}", "delete", Isolation.NotFound, o => new(HttpMethod.Delete, $"/v1/models/{o.ModelId}")),
         new("GET /v1/models/{id}/files", "file list", Isolation.NotFound, o => Get($"/v1/models/{o.ModelId}/files")),
         new("GET /v1/models/{id}/files/{name}", "file download", Isolation.NotFound, o => Get($"/v1/models/{o.ModelId}/files/{o.ModelFileName}")),
+
+        new("POST /v1/chat/completions", "generate with the owner's model", Isolation.NotFound,
+            o => Post("/v1/chat/completions", $$"""{"model":"{{o.ModelId}}","messages":[{"role":"user","content":"hi"}]}""")),
+        new("POST /v1/completions", "generate with the owner's model", Isolation.NotFound,
+            o => Post("/v1/completions", $$"""{"model":"{{o.ModelId}}","prompt":"hi"}""")),
     ];
 
     /// <summary>Routes that are not project-scoped: the admin area, health probes, the API description.</summary>
