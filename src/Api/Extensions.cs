@@ -49,7 +49,8 @@ public static class Extensions
         services.AddHangfireDashboardAuth();
 
         // The API is a Hangfire client only: it enqueues, it never runs jobs.
-        services.AddHangfire(c => c.UseTrainingQueueStorage(hangfireDb));
+        services.AddTrainingQueueStorage(hangfireDb);
+        services.AddHangfire((sp, c) => c.UseTrainingQueueStorage(sp.GetRequiredService<JobStorage>()));
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(o => ConfigureJson(o.JsonSerializerOptions));

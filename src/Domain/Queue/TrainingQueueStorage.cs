@@ -1,5 +1,7 @@
 using Hangfire;
 using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace TuningService.Domain.Queue;
 
@@ -12,13 +14,28 @@ public static class TrainingQueueStorage
     /// <summary>A fetched job whose server vanished is delivered again after this (sliding: extended while it runs).</summary>
     public static readonly TimeSpan DefaultInvisibilityTimeout = TimeSpan.FromMinutes(5);
 
-    public static IGlobalConfiguration UseTrainingQueueStorage(
-        this IGlobalConfiguration configuration, string connectionString, TimeSpan? invisibilityTimeout = null) =>
+    /// <summary>
+    /// Registers this process's storage before Hangfire's own registration, so that every client and server resolved
+    /// from the container uses it: Hangfire.AspNetCore's default returns the static <c>JobStorage.Current</c>, which
+    /// another host in the same process (parallel test hosts) may have replaced in the meantime.
+    /// </summary>
+    public static IServiceCollection AddTrainingQueueStorage(this IServiceCollection services, string connectionString, TimeSpan? invisibilityTimeout = null) =>
+        services.AddSingleton(_ => Create(connectionString, invisibilityTimeout));
+
+    /// <summary>The PostgreSQL storage of the <c>training</c> (and <c>webhooks</c>) queues.</summary>
+    public static JobStorage Create(string connectionString, TimeSpan? invisibilityTimeout = null)
+    {
+        var options = Options(invisibilityTimeout);
+        return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options);
+    }
+
+    /// <summary>Job serialization shared by every process, and <paramref name="storage"/> as the global fallback.</summary>
+    public static IGlobalConfiguration UseTrainingQueueStorage(this IGlobalConfiguration configuration, JobStorage storage) =>
         configuration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
-            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString), Options(invisibilityTimeout));
+            .UseStorage(storage);
 
     /// <summary>Hangfire's own schema, long polling (no 15 s poll), sliding invisibility (a long run is not delivered again after 30 min).</summary>
     public static PostgreSqlStorageOptions Options(TimeSpan? invisibilityTimeout = null) => new()

@@ -53,8 +53,9 @@ public static class Extensions
         services.Configure<DeliveryOptions>(o => o.Interval = TimeSpan.FromSeconds(Math.Max(1, worker.LeaseSeconds / 2.0)));
         services.TryAddSingleton(TimeProvider.System);
         services.AddHostedService<DeliveryReconciler>();
-        services.AddHangfire(c => c
-            .UseTrainingQueueStorage(connectionString, TimeSpan.FromSeconds(worker.InvisibilityTimeoutSeconds))
+        services.AddTrainingQueueStorage(connectionString, TimeSpan.FromSeconds(worker.InvisibilityTimeoutSeconds));
+        services.AddHangfire((sp, c) => c
+            .UseTrainingQueueStorage(sp.GetRequiredService<JobStorage>())
             .UseFilter(new AutomaticRetryAttribute { Attempts = 0 }));
         services.AddHangfireServer(o =>
         {

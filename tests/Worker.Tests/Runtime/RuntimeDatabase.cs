@@ -36,8 +36,7 @@ public sealed class RuntimeDatabase : IAsyncLifetime
         // Hangfire's log provider is process-wide; an in-process API host of another test class may have bound it
         // to a logger factory that is disposed by now.
         Hangfire.Logging.LogProvider.SetCurrentLogProvider(new SilentLogProvider());
-        var storage = new PostgreSqlStorage(new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(ConnectionString, TrainingQueueStorage.Options()),
-            TrainingQueueStorage.Options());
+        var storage = TrainingQueueStorage.Create(ConnectionString);
         _queue = new TrainingQueue(new BackgroundJobClient(storage), NullLogger<TrainingQueue>.Instance);
     }
 
