@@ -50,7 +50,7 @@ public static class Extensions
 
         // The API is a Hangfire client only: it enqueues, it never runs jobs.
         services.AddTrainingQueueStorage(hangfireDb);
-        services.AddHangfire((sp, c) => c.UseTrainingQueueStorage(sp.GetRequiredService<JobStorage>()));
+        services.AddHangfire(c => c.UseTrainingQueueSerialization());
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(o => ConfigureJson(o.JsonSerializerOptions));

@@ -6,12 +6,17 @@ namespace TuningService.Api.Infrastructure;
 
 /// <summary>
 /// The Api's two PostgreSQL connection pools, made from the one configured connection string: one for requests (EF Core),
-/// one for Hangfire's client. Hangfire's synchronous enqueues then never hold the connections requests queue for.
+/// one for Hangfire (enqueues, the dashboard, and the webhook delivery server). Hangfire's synchronous enqueues then never
+/// hold the connections requests queue for.
 /// </summary>
 public static class DatabaseConnection
 {
-    /// <summary>Connections Hangfire's client (enqueue, dashboard, reconciler) may hold at once, unless the connection string says.</summary>
-    public const int HangfireMaxPoolSize = 10;
+    /// <summary>
+    /// Connections Hangfire may hold at once, unless the connection string says: enqueues and the dashboard, plus the
+    /// webhook delivery server, whose long-polling fetches hold one connection per worker and whose background
+    /// processes (heartbeat, scheduler, expiration) one each. Too few and deliveries wait behind pool timeouts.
+    /// </summary>
+    public const int HangfireMaxPoolSize = 30;
 
     /// <summary>
     /// The requests' pool. A burst beyond <c>Max Pool Size</c> queues for a pooled connection for up to

@@ -33,8 +33,10 @@ public static class WebhooksApi
         var options = configuration.GetSection(WebhooksOptions.Section).Get<WebhooksOptions>() ?? new WebhooksOptions();
         if (!options.RunDeliveryServer) return;
         services.AddHostedService<WebhookDispatcher>();
-        services.AddHangfireServer(o =>
+        services.AddHangfireServer((sp, o) =>
         {
+            // This host's container activates the senders (Hangfire's default activator is process-wide).
+            o.Activator = new Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>());
             o.Queues = [IWebhookSender.QueueName];
             o.WorkerCount = options.DeliveryWorkers;
             o.SchedulePollingInterval = options.SchedulePollingInterval;

@@ -54,8 +54,8 @@ public static class Extensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddHostedService<DeliveryReconciler>();
         services.AddTrainingQueueStorage(connectionString, TimeSpan.FromSeconds(worker.InvisibilityTimeoutSeconds));
-        services.AddHangfire((sp, c) => c
-            .UseTrainingQueueStorage(sp.GetRequiredService<JobStorage>())
+        services.AddHangfire(c => c
+            .UseTrainingQueueSerialization()
             .UseFilter(new AutomaticRetryAttribute { Attempts = 0 }));
         services.AddHangfireServer(o =>
         {

@@ -167,7 +167,8 @@ public sealed class InferenceEndToEndTests(InferenceService fixture) : IClassFix
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ServiceHost.AdminKey);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
         {
-            Content = JsonContent.Create(new { model = "tiny-gpt2", prompt = "Once upon a time", max_tokens = 480, temperature = 0, stream = true }),
+            // The 124M preset: slow enough per token on a CPU that 480 tokens cannot finish before the client leaves.
+            Content = JsonContent.Create(new { model = "gpt2-124m-random", prompt = "Once upon a time", max_tokens = 480, temperature = 0, stream = true }),
         };
         using (var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
         {
