@@ -145,6 +145,7 @@ cat <<MSG
 
   TuningService is running.
     API        http://127.0.0.1:$PORT/v1
+    Dashboard  http://127.0.0.1:$PORT/ui
     Swagger UI http://127.0.0.1:$PORT/swagger
     Hangfire   http://127.0.0.1:$PORT/hangfire   (password: the API key)
     API key    $TUNING_API_KEY
