@@ -49,7 +49,8 @@ public static class Extensions
         services.AddHangfireDashboardAuth();
 
         // The API is a Hangfire client only: it enqueues, it never runs jobs.
-        services.AddTrainingQueueStorage(hangfireDb);
+        var webhooks = configuration.GetSection(WebhooksOptions.Section).Get<WebhooksOptions>() ?? new WebhooksOptions();
+        services.AddTrainingQueueStorage(hangfireDb, queuePollInterval: webhooks.QueuePollInterval);
         services.AddHangfire(c => c.UseTrainingQueueSerialization());
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));

@@ -25,6 +25,8 @@ public sealed class WebhooksOptions
     public bool RunDeliveryServer { get; set; } = true;
     /// <summary>Concurrent deliveries; each Hangfire worker holds a database connection while it waits for work.</summary>
     public int DeliveryWorkers { get; set; } = 4;
+    /// <summary>How often an idle delivery worker looks for new deliveries (one indexed query per worker).</summary>
+    public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromSeconds(1);
     /// <summary>How often Hangfire moves due retries to the queue (its scheduler poll).</summary>
     public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromSeconds(15);
     /// <summary>The dispatcher reads the outbox on every notification and at least this often.</summary>

@@ -1,3 +1,4 @@
+using TuningService.Api.Tests.Infrastructure;
 using System.Net;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
@@ -13,6 +14,7 @@ public sealed class DispatchingApiFactory : JobsApiFactory
         [.. base.Settings, new("Webhooks:RunDeliveryServer", "true"), new("Webhooks:DeliveryWorkers", "1")];
 }
 
+[Collection(BackgroundServerCollection.Name)]
 public sealed class MetricsTests(DispatchingApiFactory api) : IClassFixture<DispatchingApiFactory>
 {
     private async Task ChangeJobAsync(string jobId, Func<TrainingJob, JobEvent?> change)

@@ -1,3 +1,4 @@
+using TuningService.Api.Tests.Infrastructure;
 using System.Net;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
@@ -22,6 +23,7 @@ public sealed class WebhooksApiFactory : JobsApiFactory
     ];
 }
 
+[Collection(BackgroundServerCollection.Name)]
 public sealed class WebhooksTests(WebhooksApiFactory api) : IClassFixture<WebhooksApiFactory>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
