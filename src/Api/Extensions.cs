@@ -86,6 +86,8 @@ public static class Extensions
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TuningDbContext>();
         await DatabaseSetup.MigrateAsync(db);
+        // Hangfire's storage prepares its own schema when first built: do it now, not inside the first request that enqueues.
+        _ = app.Services.GetRequiredService<JobStorage>();
     }
 
     public static void UseApiPipeline(this WebApplication app)
