@@ -36,7 +36,8 @@ public sealed class PostgresServer
     public async Task<string> CreateDatabaseAsync(string? prefix = null)
     {
         var name = $"{prefix ?? "test"}_{Guid.NewGuid():N}".ToLowerInvariant();
-        await using var connection = new NpgsqlConnection(AdminConnectionString);
+        // Unpooled: a pooled admin connection may have died in a restart test (57P01) since it was last used.
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(AdminConnectionString) { Pooling = false }.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
         await command.ExecuteNonQueryAsync();
