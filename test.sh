@@ -39,8 +39,13 @@ log "Building (Release)"
 dotnet build TuningService.sln -c Release -nologo -clp:ErrorsOnly
 
 log "Testing"
-results=$(mktemp)
-trap 'rm -f "$results"' EXIT
+# Everything the tests write (throwaway PostgreSQL clusters, artifact stores, checkpoints) lives under one folder of
+# this run, removed when it ends however it ends; the postgres user must reach it to run its cluster there.
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/tuning-test-run.XXXXXX")
+chmod 755 "$scratch"
+results="$scratch/results.txt"
+trap 'rm -rf "$scratch"' EXIT
+export TMPDIR="$scratch"
 set +e
 # Minimal verbosity prints each failed test whole (assertion message and stack trace) and one line per test project.
 dotnet test TuningService.sln -c Release --no-build -nologo --logger "console;verbosity=minimal" 2>&1 | tee "$results"

@@ -33,8 +33,9 @@ public sealed class WeakenGlibcxxRequirement : Task
             {
                 var temp = path + ".patching";
                 File.WriteAllBytes(temp, bytes);
-                File.Copy(temp, path, true);
-                File.Delete(temp);
+                // Unlink, then rename: the output's file may be a hard link into the NuGet cache, which stays untouched.
+                File.Delete(path);
+                File.Move(temp, path);
                 Log.LogMessage(MessageImportance.High, $"Marked {Version} weak in {path} (host libstdc++ lacks it).");
             }
         }

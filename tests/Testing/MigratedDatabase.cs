@@ -19,5 +19,5 @@ public sealed class MigratedDatabase : IAsyncLifetime
         await DatabaseSetup.MigrateAsync(db);
     }
 
-    public Task DisposeAsync() => Task.CompletedTask;
+    public Task DisposeAsync() => PostgresServer.Instance.DropDatabaseAsync(ConnectionString);
 }

@@ -44,6 +44,21 @@ public sealed class PostgresServer
         return new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, Pooling = true }.ConnectionString;
     }
 
+    /// <summary>
+    /// Drops a database made by <see cref="CreateDatabaseAsync"/>, ending its sessions (a killed worker's may linger):
+    /// fixtures drop theirs at dispose so the cluster holds only the databases of the tests that are running.
+    /// </summary>
+    public async Task DropDatabaseAsync(string connectionString)
+    {
+        var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
+        if (string.IsNullOrEmpty(name)) return;
+        NpgsqlConnection.ClearPool(new NpgsqlConnection(connectionString));
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(AdminConnectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
     /// <summary>Stops the throwaway cluster (fast shutdown) — for restart tests; <see cref="Restart"/> brings it back.</summary>
     /// <remarks>
     /// <paramref name="clearPools"/>: false leaves this process's Npgsql pools alone, as a real restart would, so a test
@@ -81,7 +96,9 @@ public sealed class PostgresServer
         RunAsPostgres(Path.Combine(bin, "initdb"), $"-D {data} -U postgres --auth=trust --encoding=UTF8 --no-sync");
         var port = FreePort();
         // Test classes run in parallel, each host with its own connection pool (the concurrency tests fill theirs).
-        var options = $"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=500";
+        // A small WAL keeps the cluster's disk footprint near its data (the default lets pg_wal grow to 1 GB).
+        var options = $"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=500 " +
+            "-c wal_level=minimal -c max_wal_senders=0 -c max_wal_size=64MB -c min_wal_size=32MB";
         RunAsPostgres(Path.Combine(bin, "pg_ctl"), $"-D {data} -o \"{options}\" -l {root}/server.log -w -t 60 start");
         var server = new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Include Error Detail=true", data, bin, options);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Destroy(root);

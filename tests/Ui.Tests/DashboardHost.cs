@@ -22,7 +22,9 @@ public sealed class DashboardHost : WebApplicationFactory<Program>, IAsyncLifeti
     public const string AdminKey = "ui-admin-key";
 
     public string ConnectionString { get; private set; } = "";
-    public string ArtifactsRoot { get; } = Directory.CreateTempSubdirectory("tuning-ui-").FullName;
+    private readonly TempDirectory _scratch = new("tuning-ui-");
+
+    public string ArtifactsRoot => _scratch.Path;
     public Uri BaseAddress { get; private set; } = null!;
     public HttpClient Http { get; private set; } = null!;
 
@@ -41,6 +43,8 @@ public sealed class DashboardHost : WebApplicationFactory<Program>, IAsyncLifeti
     {
         Http?.Dispose();
         await base.DisposeAsync();
+        await PostgresServer.Instance.DropDatabaseAsync(ConnectionString);
+        _scratch.Dispose();
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

@@ -94,7 +94,8 @@ public sealed class DashboardTests(DashboardHost service, ITestOutputHelper outp
         var modelId = await service.WaitForModelAsync(shortJob, Timeout);
         await _page.GoToAsync(new Uri(service.BaseAddress, $"/ui/#/models?open={Uri.EscapeDataString(modelId)}").ToString());
         await _page.WaitForSelectorAsync("#model-files .downloads a");
-        var downloads = Directory.CreateTempSubdirectory("tuning-ui-downloads-").FullName;
+        using var scratch = new TempDirectory("tuning-ui-downloads-");
+        var downloads = scratch.Path;
         await _page.Client.SendAsync("Page.setDownloadBehavior", new { behavior = "allow", downloadPath = downloads });
         await _page.EvaluateExpressionAsync("[...document.querySelectorAll('#model-files .downloads a')].find(a => a.textContent === 'config.json').click()");
         var config = Path.Combine(downloads, "config.json");
@@ -108,7 +109,8 @@ public sealed class DashboardTests(DashboardHost service, ITestOutputHelper outp
     public async Task UploadingABrokenFile_ShowsItsValidationReport()
     {
         Chromium.SkipWhenMissing();
-        var broken = Path.Combine(Directory.CreateTempSubdirectory("tuning-ui-upload-").FullName, "broken.jsonl");
+        using var scratch = new TempDirectory("tuning-ui-upload-");
+        var broken = scratch.Sub("broken.jsonl");
         await File.WriteAllLinesAsync(broken, [
             """{"prompt": "Review: great lamp.\nSentiment:", "completion": " positive"}""",
             """{"prompt": "Review: awful kettle.", "completion": """,

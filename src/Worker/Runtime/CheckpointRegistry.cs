@@ -23,6 +23,18 @@ public sealed class CheckpointRegistry(IDbContextFactory<TuningDbContext> dbFact
         return checkpoints.FirstOrDefault(c => isComplete(artifacts.FullPath(c.ArtifactPath)));
     }
 
+    /// <summary>
+    /// Once a job has succeeded it can never resume: its kept checkpoints keep their weights (served, downloaded, used
+    /// as a new job's base) and drop the optimizer state, two thirds of each one's size.
+    /// </summary>
+    public async Task DropResumeStateOfSucceededJobAsync(string jobId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (await db.Jobs.Where(j => j.Id == jobId).Select(j => j.Status).SingleOrDefaultAsync(ct) != JobStatus.Succeeded) return;
+        var kept = await db.Checkpoints.AsNoTracking().Where(c => c.JobId == jobId && c.PrunedAt == null).Select(c => c.ArtifactPath).ToListAsync(ct);
+        foreach (var path in kept) Engine.Training.TrainingCheckpoint.DropResumeState(artifacts.FullPath(path));
+    }
+
     /// <summary>Registers a checkpoint already written to <paramref name="relativePath"/>, then prunes older ones beyond the newest <c>keep</c>.</summary>
     public void Register(TrainingJob job, int step, string relativePath, string modelName, IReadOnlyDictionary<string, double?> metrics)
     {

@@ -112,6 +112,7 @@ public sealed class TrainingJobRunner(
         {
             case StopReason.None:
                 await publisher.PublishAsync(lease, result);
+                await new CheckpointRegistry(dbFactory, artifacts, _options.KeepCheckpoints).DropResumeStateOfSucceededJobAsync(job.Id, CancellationToken.None);
                 break;
             case StopReason.Cancel:
                 await lease.ChangeAsync(j => j.Status == JobStatus.Running ? j.ConfirmCancelled(now) : null);

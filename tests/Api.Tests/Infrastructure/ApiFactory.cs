@@ -19,7 +19,10 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     public const string AdminKey = "test-admin-key";
 
     public string ConnectionString { get; private set; } = "";
-    public string ArtifactsRoot { get; } = Directory.CreateTempSubdirectory("tuning-artifacts-").FullName;
+    /// <summary>This factory's own folder (artifacts and whatever a derived factory keeps), deleted at dispose.</summary>
+    protected TempDirectory Scratch { get; } = new("tuning-api-");
+
+    public string ArtifactsRoot => Directory.CreateDirectory(Scratch.Sub("artifacts")).FullName;
 
     /// <summary>Extra settings a derived factory wants (limits, rate limits, ...).</summary>
     protected virtual IEnumerable<KeyValuePair<string, string>> Settings => [];
@@ -39,6 +42,8 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         // finished class does not hold PostgreSQL's connection slots while the next ones burst.
         foreach (var pool in new[] { DatabaseConnection.ForRequests(configured, limits), DatabaseConnection.ForHangfire(configured, limits) })
             NpgsqlConnection.ClearPool(new NpgsqlConnection(pool));
+        await PostgresServer.Instance.DropDatabaseAsync(ConnectionString);
+        Scratch.Dispose();
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

@@ -11,7 +11,7 @@ namespace TuningService.Api.Tests.Jobs;
 /// <summary>The API with a ModelsRoot of its own, plus helpers that seed files, models and projects straight into the database.</summary>
 public class JobsApiFactory : ApiFactory
 {
-    public string ModelsRoot { get; } = Directory.CreateTempSubdirectory("tuning-models-").FullName;
+    public string ModelsRoot => Directory.CreateDirectory(Scratch.Sub("models")).FullName;
 
     protected override IEnumerable<KeyValuePair<string, string>> Settings => [new("Tuning:ModelsRoot", ModelsRoot)];
 

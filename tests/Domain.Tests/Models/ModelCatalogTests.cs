@@ -4,8 +4,12 @@ using TuningService.Testing;
 
 namespace TuningService.Domain.Tests.Models;
 
-public sealed class ModelCatalogTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>
+public sealed class ModelCatalogTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>, IDisposable
 {
+    private readonly TempDirectory _scratch = new("models-");
+
+    public void Dispose() => _scratch.Dispose();
+
     [Fact]
     public void TinyGpt2_HasTheRecordedDimensions_AndGpt2ParameterCount()
     {
@@ -42,7 +46,7 @@ public sealed class ModelCatalogTests(MigratedDatabase database) : IClassFixture
     [Fact]
     public async Task ListAsync_HasBaseModels_ThenTheProjectsOwnModelsNewestFirst_WithTheirArtifactDirectories()
     {
-        var (root, artifacts) = (ModelsRoot(), Directory.CreateTempSubdirectory("artifacts-").FullName);
+        var (root, artifacts) = (ModelsRoot(), Directory.CreateDirectory(_scratch.Sub("artifacts")).FullName);
         var other = await AddProjectAsync();
         var older = await AddModelAsync(Project.DefaultProjectId, DateTimeOffset.UtcNow.AddMinutes(-2));
         var newer = await AddModelAsync(Project.DefaultProjectId, DateTimeOffset.UtcNow.AddMinutes(-1));
@@ -67,9 +71,9 @@ public sealed class ModelCatalogTests(MigratedDatabase database) : IClassFixture
         Assert.Null(await catalog.FindRecordAsync(Project.DefaultProjectId, "tiny-gpt2"));
     }
 
-    private static string ModelsRoot()
+    private string ModelsRoot()
     {
-        var root = Directory.CreateTempSubdirectory("models-").FullName;
+        var root = Directory.CreateDirectory(_scratch.Sub("models")).FullName;
         Directory.CreateDirectory(Path.Combine(root, "my-llama"));
         File.WriteAllText(Path.Combine(root, "my-llama", "config.json"), """{"model_type":"llama","hidden_size":64}""");
         Directory.CreateDirectory(Path.Combine(root, "not-a-model"));

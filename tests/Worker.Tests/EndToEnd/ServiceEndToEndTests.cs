@@ -57,7 +57,8 @@ public sealed class ServiceEndToEndTests(ServiceHost service) : IClassFixture<Se
         Assert.Contains("config.json", names);
         Assert.Contains("model.safetensors", names);
         var weights = await service.Http.GetByteArrayAsync($"/v1/models/{Uri.EscapeDataString(modelId)}/files/model.safetensors");
-        var path = Path.GetTempFileName();
+        using var scratch = new TempDirectory();
+        var path = scratch.Sub("model.safetensors");
         await File.WriteAllBytesAsync(path, weights);
         var tensors = Safetensors.Read(path);
         Assert.Contains(tensors.Keys, k => k.EndsWith("wte.weight"));

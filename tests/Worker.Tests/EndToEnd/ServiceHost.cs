@@ -28,7 +28,12 @@ public sealed class ServiceHost : WebApplicationFactory<TuningService.Api.Auth.C
         Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
     }
 
-    public new Task DisposeAsync() => base.DisposeAsync().AsTask();
+    public new async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await PostgresServer.Instance.DropDatabaseAsync(ConnectionString);
+        TempDirectory.Delete(ArtifactsRoot);
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

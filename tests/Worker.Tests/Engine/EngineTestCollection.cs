@@ -15,18 +15,3 @@ public sealed class SingleTorchThread
 {
     public SingleTorchThread() => TorchSharp.torch.set_num_threads(1);
 }
-
-/// <summary>A temporary directory deleted at dispose.</summary>
-public sealed class TempDirectory : IDisposable
-{
-    public TempDirectory() => Directory.CreateDirectory(Path);
-
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "engine-tests-" + Guid.NewGuid().ToString("N"));
-
-    public string Sub(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose()
-    {
-        if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
-    }
-}

@@ -62,7 +62,8 @@ public sealed class FaultTests(RuntimeDatabase database) : IClassFixture<Runtime
     public async Task UnwritableArtifactStore_FailsTheJobWithArtifactStoreUnavailable_AndTheWorkerTakesTheNextJobOnceItIsFixed()
     {
         // Root ignores permissions, so the store is made unwritable structurally: its root lies below a regular file.
-        var parent = Directory.CreateTempSubdirectory("tuning-unwritable-").FullName;
+        using var scratch = new TempDirectory("tuning-unwritable-");
+        var parent = scratch.Path;
         var blocker = Path.Combine(parent, "blocker");
         await File.WriteAllTextAsync(blocker, "a file where a directory should be");
         var root = Path.Combine(blocker, "artifacts");

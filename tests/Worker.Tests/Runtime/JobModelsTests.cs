@@ -12,20 +12,24 @@ using TuningService.Worker.Runtime;
 namespace TuningService.Worker.Tests.Runtime;
 
 /// <summary>The worker loads what the Domain's catalogue resolves: the same ids the API accepted.</summary>
-public sealed class JobModelsTests(RuntimeDatabase database) : IClassFixture<RuntimeDatabase>
+public sealed class JobModelsTests(RuntimeDatabase database) : IClassFixture<RuntimeDatabase>, IDisposable
 {
-    private readonly string _modelsRoot = Directory.CreateTempSubdirectory("tuning-models-").FullName;
+    private readonly TempDirectory _scratch = new("tuning-models-");
+
+    private string ModelsRootPath => _scratch.Path;
+
+    public void Dispose() => _scratch.Dispose();
 
     private JobModels Models() => new(
         new PooledDbContextFactory<TuningDbContext>(new DbContextOptionsBuilder<TuningDbContext>().UseNpgsql(database.ConnectionString).Options),
-        Options.Create(new TuningOptions { ArtifactsRoot = database.ArtifactsRoot, ModelsRoot = _modelsRoot }));
+        Options.Create(new TuningOptions { ArtifactsRoot = database.ArtifactsRoot, ModelsRoot = ModelsRootPath }));
 
     [Fact]
     public async Task Load_ResolvesPresets_BaseCheckpoints_AndTheProjectsProducedModels()
     {
         using (var preset = ModelLoader.LoadPreset("tiny-gpt2", seed: 1))
         {
-            Save(preset, Path.Combine(_modelsRoot, "my-gpt2"));
+            Save(preset, Path.Combine(ModelsRootPath, "my-gpt2"));
             Save(preset, Path.Combine(database.ArtifactsRoot, "models", "ftjob-produced"));
         }
         var produced = $"ft:my-gpt2:{Ids.New("ftjob-")}";
@@ -42,7 +46,7 @@ public sealed class JobModelsTests(RuntimeDatabase database) : IClassFixture<Run
         using var fromPreset = Models().Load(Project.DefaultProjectId, "tiny-llama", seed: 3);
         Assert.Equal(("tiny-llama", null), (fromPreset.Id, fromPreset.Directory));
         using var fromCheckpoint = Models().Load(Project.DefaultProjectId, "my-gpt2", seed: 3);
-        Assert.Equal(Path.Combine(_modelsRoot, "my-gpt2"), fromCheckpoint.Directory);
+        Assert.Equal(Path.Combine(ModelsRootPath, "my-gpt2"), fromCheckpoint.Directory);
         using var fromProduced = Models().Load(Project.DefaultProjectId, produced, seed: 3);
         Assert.Equal((produced, Path.Combine(database.ArtifactsRoot, "models", "ftjob-produced")), (fromProduced.Id, fromProduced.Directory));
         Assert.Equal("my-gpt2", Models().FindProduced(Project.DefaultProjectId, produced)!.BaseModel);

@@ -40,7 +40,11 @@ public sealed class RuntimeDatabase : IAsyncLifetime
         _queue = new TrainingQueue(new BackgroundJobClient(storage), NullLogger<TrainingQueue>.Instance);
     }
 
-    public Task DisposeAsync() => Task.CompletedTask;
+    public async Task DisposeAsync()
+    {
+        await PostgresServer.Instance.DropDatabaseAsync(ConnectionString);
+        TempDirectory.Delete(ArtifactsRoot);
+    }
 
     public TuningDbContext CreateDbContext() =>
         new(new DbContextOptionsBuilder<TuningDbContext>().UseNpgsql(ConnectionString).Options);

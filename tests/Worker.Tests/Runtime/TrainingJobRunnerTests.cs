@@ -43,6 +43,11 @@ public sealed class TrainingJobRunnerTests(RuntimeDatabase database) : IClassFix
         Assert.Equal(new[] { 4, 8, 12 }, checkpoints.Select(c => c.Step));
         Assert.All(checkpoints, c => Assert.Equal($"{job.FineTunedModel}:ckpt-step-{c.Step}", c.FineTunedModelCheckpoint));
         Assert.All(checkpoints, c => Assert.True(c.Metrics!.RootElement.TryGetProperty(MetricNames.TrainMeanTokenAccuracy, out _), $"checkpoint {c.Step} metrics"));
+        // A succeeded job cannot resume: its checkpoints keep their weights and lose the optimizer state (just after success).
+        var directories = checkpoints.Select(c => Path.Combine(database.ArtifactsRoot, c.ArtifactPath)).ToList();
+        for (var waited = 0; directories.Any(d => File.Exists(Path.Combine(d, "optimizer.safetensors"))) && waited < 300; waited++) await Task.Delay(100);
+        Assert.All(directories, d => Assert.False(File.Exists(Path.Combine(d, "optimizer.safetensors")), d));
+        Assert.All(directories, d => Assert.True(File.Exists(Path.Combine(d, "model.safetensors")), d));
 
         await using var db = database.CreateDbContext();
         var model = db.Models.Single(m => m.Id == job.FineTunedModel);

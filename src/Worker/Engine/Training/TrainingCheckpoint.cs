@@ -27,8 +27,16 @@ public static class TrainingCheckpoint
     /// <summary>Position and counters; with the weights, optimizer moments and RNG it is the full state (the data position is a function of Step).</summary>
     private sealed record State(string Method, int Step, int TotalSteps, int OptimizerSteps, long TrainedTokens, string TorchRngState, JsonNode? Configuration);
 
-    /// <summary>Whether a directory holds a state written by <see cref="Save"/>.</summary>
-    public static bool Exists(string directory) => File.Exists(Path.Combine(directory, StateFile));
+    /// <summary>Whether a directory holds a resumable state written by <see cref="Save"/>.</summary>
+    public static bool Exists(string directory) =>
+        File.Exists(Path.Combine(directory, StateFile)) && File.Exists(Path.Combine(directory, OptimizerFile));
+
+    /// <summary>Deletes what only a resume needs (the optimizer moments); the weights and trainer_state.json stay.</summary>
+    public static void DropResumeState(string directory)
+    {
+        try { File.Delete(Path.Combine(directory, OptimizerFile)); }
+        catch (IOException) { /* best effort: a finished job's checkpoint is not resumed either way */ }
+    }
 
     public static void Save(string directory, string method, int step, int totalSteps, long trainedTokens, AdamW optimizer,
         object configuration, Action<string> writeWeights)

@@ -42,7 +42,8 @@ public sealed class DpoTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
         using var straightTrainer = Build(straight);
         while (straightTrainer.Step < straightTrainer.TotalSteps) straightTrainer.TrainStep();
 
-        var directory = Path.Combine(Directory.CreateTempSubdirectory("dpo-state-").FullName, "step-1");
+        using var scratch = new TempDirectory("dpo-state-");
+        var directory = scratch.Sub("step-1");
         using (var first = ModelLoader.LoadPreset("tiny-gpt2", seed: 3))
         using (var firstTrainer = Build(first))
         {

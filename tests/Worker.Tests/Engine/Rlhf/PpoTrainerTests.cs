@@ -87,7 +87,8 @@ public sealed class PpoTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
             Assert.All(straight.ReadMetrics().Values, v => Assert.True(v is null || double.IsFinite(v.Value)));
         }
 
-        var directory = Path.Combine(Directory.CreateTempSubdirectory("ppo-state-").FullName, "step-1");
+        using var scratch = new TempDirectory("ppo-state-");
+        var directory = scratch.Sub("step-1");
         var (first, _) = Build();
         first.TrainStep();
         first.SaveState(directory);

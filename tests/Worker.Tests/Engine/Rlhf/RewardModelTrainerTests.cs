@@ -55,7 +55,8 @@ public sealed class RewardModelTrainerTests(Xunit.Abstractions.ITestOutputHelper
         using var scope = NewDisposeScope();
         using var loaded = ModelLoader.LoadPreset("tiny-gpt2", seed: 3);
         var model = new RewardModel(loaded.Model);
-        var directory = Directory.CreateTempSubdirectory("reward-model-").FullName;
+        using var scratch = new TempDirectory("reward-model-");
+        var directory = scratch.Path;
         model.SaveHf(directory, loaded.Tokenizer);
 
         var config = File.ReadAllText(Path.Combine(directory, "config.json"));
