@@ -39,6 +39,33 @@ public sealed class LoraTests
         Assert.Equal("tiny-llama", config["base_model_name_or_path"]!.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData(null, "SmolLM2-135M-Instruct")]                                           // no _name_or_path: the folder's name
+    [InlineData("HuggingFaceTB/SmolLM2-135M-Instruct", "HuggingFaceTB/SmolLM2-135M-Instruct")]
+    public void Adapter_NamesTheBasesOwnHuggingFaceName_AndKeepsTheServiceIdInItsMetadata(string? nameOrPath, string expected)
+    {
+        using var dir = new TempDirectory();
+        var baseDirectory = dir.Sub("SmolLM2-135M-Instruct");
+        HfCheckpoint.Save(TinyModels.Create(TinyModels.Llama(50257), seed: 5), baseDirectory);
+        Gpt2.SaveTo(baseDirectory);
+        if (nameOrPath is not null)
+        {
+            var config = JsonNode.Parse(File.ReadAllText(Path.Combine(baseDirectory, "config.json")))!.AsObject();
+            config["_name_or_path"] = nameOrPath;
+            File.WriteAllText(Path.Combine(baseDirectory, "config.json"), config.ToJsonString());
+        }
+
+        using var loaded = Worker.Engine.ModelLoader.LoadDirectory("my-smol", baseDirectory);
+        LoraAdapter.Attach(loaded.Model, ResolvedSettings.Lora("llama"));
+        LoraAdapter.Save(loaded.Model, ResolvedSettings.Lora("llama"), dir.Sub("adapter"), baseModel: "my-smol");
+
+        var adapterConfig = JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Sub("adapter"), "adapter_config.json")))!;
+        Assert.Equal(expected, adapterConfig["base_model_name_or_path"]!.GetValue<string>());
+        var weights = File.ReadAllBytes(Path.Combine(dir.Sub("adapter"), "adapter_model.safetensors"));
+        var header = JsonNode.Parse(System.Text.Encoding.UTF8.GetString(weights, 8, (int)BitConverter.ToInt64(weights, 0)))!;
+        Assert.Equal("my-smol", header["__metadata__"]![LoraAdapter.ServiceBaseModelKey]!.GetValue<string>());
+    }
+
     [Fact]
     public void Gpt2Adapter_TargetsCAttn_ByDefault_WithPeftNames()
     {

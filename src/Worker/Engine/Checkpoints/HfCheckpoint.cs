@@ -53,7 +53,16 @@ public static class HfCheckpoint
             }
         }
         var missing = ours.Keys.Where(k => !loaded.Contains(k)).ToList();
+        // A *ForSequenceClassification checkpoint scores with its own head and has no lm_head, which then stays unused.
+        if (missing is ["lm_head.weight"] && IsSequenceClassification(directory)) missing.Clear();
         if (missing.Count > 0) throw new InvalidDataException($"Checkpoint in {directory} lacks {missing.Count} tensors, e.g. {missing[0]}.");
+    }
+
+    /// <summary>Whether config.json names a *ForSequenceClassification architecture (a reward model, not a language model).</summary>
+    public static bool IsSequenceClassification(string directory)
+    {
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(directory, "config.json")))!.AsObject();
+        return config["architectures"] is JsonArray a && a.Any(n => n?.GetValue<string>().EndsWith("ForSequenceClassification") == true);
     }
 
     /// <summary>

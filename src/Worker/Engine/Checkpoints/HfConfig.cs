@@ -10,13 +10,15 @@ public static class HfConfig
     {
         var path = Path.Combine(directory, "config.json");
         if (!File.Exists(path)) throw new FileNotFoundException($"No config.json in {directory}.", path);
-        return Parse(JsonNode.Parse(File.ReadAllText(path))!.AsObject());
+        var config = Parse(JsonNode.Parse(File.ReadAllText(path))!.AsObject());
+        return config.NameOrPath is null ? config with { NameOrPath = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory))) } : config;
     }
 
     public static ModelConfig Parse(JsonObject json)
     {
         var modelType = Str(json, "model_type") ?? throw new NotSupportedException("config.json has no model_type.");
         var dtype = Str(json, "torch_dtype") ?? Str(json, "dtype") ?? "float32";
+        var nameOrPath = Str(json, "_name_or_path") is { Length: > 0 } name ? name : null;
         if (modelType == "gpt2")
         {
             int c = Int(json, "n_embd") ?? 768;
@@ -27,7 +29,7 @@ public static class HfConfig
                 NumLayers = Int(json, "n_layer") ?? 12, NumHeads = Int(json, "n_head") ?? 12, NumKeyValueHeads = Int(json, "n_head") ?? 12,
                 IntermediateSize = Int(json, "n_inner") ?? 4 * c, MaxPositionEmbeddings = Int(json, "n_positions") ?? 1024,
                 NormEps = Dbl(json, "layer_norm_epsilon") ?? 1e-5, TieWordEmbeddings = true,
-                BosTokenId = TokenId(json, "bos_token_id"), EosTokenId = TokenId(json, "eos_token_id"), TorchDtype = dtype,
+                BosTokenId = TokenId(json, "bos_token_id"), EosTokenId = TokenId(json, "eos_token_id"), TorchDtype = dtype, NameOrPath = nameOrPath,
             }.Validate();
         }
         if (modelType is not ("llama" or "mistral" or "qwen2"))
@@ -44,7 +46,7 @@ public static class HfConfig
             NormEps = Dbl(json, "rms_norm_eps") ?? 1e-6, RopeTheta = Dbl(json, "rope_theta") ?? 10000.0,
             TieWordEmbeddings = json["tie_word_embeddings"]?.GetValue<bool>() ?? false,
             AttentionBias = modelType == "qwen2" || (json["attention_bias"]?.GetValue<bool>() ?? false),
-            BosTokenId = TokenId(json, "bos_token_id"), EosTokenId = TokenId(json, "eos_token_id"), TorchDtype = dtype,
+            BosTokenId = TokenId(json, "bos_token_id"), EosTokenId = TokenId(json, "eos_token_id"), TorchDtype = dtype, NameOrPath = nameOrPath,
         };
         if (json["head_dim"] is JsonNode hd && hd.GetValue<int>() != config.HeadDim)
             throw new NotSupportedException("head_dim different from hidden_size / num_attention_heads is not supported.");
@@ -83,6 +85,7 @@ public static class HfConfig
         if (config.BosTokenId is int bos) json["bos_token_id"] = bos;
         if (config.EosTokenId is int eos) json["eos_token_id"] = eos;
         json["torch_dtype"] = config.TorchDtype;
+        if (config.NameOrPath is { } name) json["_name_or_path"] = name;
         json["use_cache"] = true;
         File.WriteAllText(Path.Combine(directory, "config.json"), json.ToJsonString(new() { WriteIndented = true }));
     }

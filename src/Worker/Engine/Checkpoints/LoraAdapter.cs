@@ -14,6 +14,9 @@ public static class LoraAdapter
 {
     private const string PeftPrefix = "base_model.model.";
 
+    /// <summary>Metadata key of adapter_model.safetensors holding the service's id of the base model.</summary>
+    public const string ServiceBaseModelKey = "tuning_service_base_model";
+
     /// <summary>
     /// Freezes every base weight and attaches adapters (A drawn from the global generator, B = 0) to the named layers
     /// (the spec's target_modules; PEFT's per-architecture default is filled in by the Domain's resolver).
@@ -32,20 +35,26 @@ public static class LoraAdapter
         if (attached == 0) throw new ArgumentException($"No linear layer matches target_modules [{string.Join(", ", targets)}].");
     }
 
+    /// <summary>
+    /// Writes the adapter. <c>base_model_name_or_path</c> names the base's own Hugging Face name where it has one (so
+    /// PEFT's AutoPeftModelForCausalLM finds it), else <paramref name="baseModel"/>, the service's id of the base, which
+    /// the weights' metadata always records.
+    /// </summary>
     public static void Save(CausalLanguageModel model, LoraSettings settings, string directory, string baseModel)
     {
         Directory.CreateDirectory(directory);
         var targets = settings.TargetModules;
         var config = new JsonObject
         {
-            ["peft_type"] = "LORA", ["task_type"] = "CAUSAL_LM", ["base_model_name_or_path"] = baseModel,
+            ["peft_type"] = "LORA", ["task_type"] = "CAUSAL_LM", ["base_model_name_or_path"] = model.Config.NameOrPath ?? baseModel,
             ["r"] = settings.Rank, ["lora_alpha"] = settings.Alpha, ["lora_dropout"] = settings.Dropout,
             ["target_modules"] = new JsonArray(targets.Select(t => (JsonNode?)JsonValue.Create(t)).ToArray()),
             ["bias"] = "none", ["fan_in_fan_out"] = model.Config.Architecture == ModelArchitecture.Gpt2,
             ["inference_mode"] = true, ["init_lora_weights"] = true, ["modules_to_save"] = null,
         };
         File.WriteAllText(Path.Combine(directory, "adapter_config.json"), config.ToJsonString(new() { WriteIndented = true }));
-        Safetensors.Write(Path.Combine(directory, "adapter_model.safetensors"), AdapterTensors(model), new Dictionary<string, string> { ["format"] = "pt" });
+        Safetensors.Write(Path.Combine(directory, "adapter_model.safetensors"), AdapterTensors(model),
+            new Dictionary<string, string> { ["format"] = "pt", [ServiceBaseModelKey] = baseModel });
     }
 
     /// <summary>Adapter weights under PEFT key names.</summary>

@@ -41,6 +41,11 @@ public sealed record ModelConfig
     public int? EosTokenId { get; init; } = 50256;
     /// <summary>Dtype the weights are saved in: float32, float16 or bfloat16.</summary>
     public string TorchDtype { get; init; } = "float32";
+    /// <summary>
+    /// The checkpoint's own Hugging Face name (config.json <c>_name_or_path</c>, else its folder's name); null for the
+    /// presets, which have none. PEFT adapters name it as their base.
+    /// </summary>
+    public string? NameOrPath { get; init; }
 
     public int HeadDim => HiddenSize / NumHeads;
 

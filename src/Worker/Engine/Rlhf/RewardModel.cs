@@ -10,19 +10,26 @@ namespace TuningService.Worker.Engine.Rlhf;
 
 /// <summary>
 /// A transformer backbone with a scalar head, like Hugging Face's *ForSequenceClassification with num_labels 1:
-/// the head <c>score</c> (Linear(C, 1), no bias) gives a value per position; a sequence's reward is the value at
-/// its last real token. Used as the reward model and, initialised from it, as PPO's value model.
+/// the head <c>score</c> (Linear(C, 1), no bias) gives a value per position; a sequence's reward is the value where
+/// transformers pools: its last token that is not <c>pad_token_id</c>. Used as the reward model and, initialised from
+/// it, as PPO's value model.
 /// </summary>
 public sealed class RewardModel : nn.Module
 {
     private const string ScoreWeight = "score.weight";
+    private const string LanguageModelHead = "lm_head.weight";
     private readonly CausalLanguageModel backbone;
     private readonly Linear score;
 
-    /// <summary>Wraps <paramref name="backbone"/> with a new head drawn from the global generator (std 0.02, as HF initialises it).</summary>
-    public RewardModel(CausalLanguageModel backbone) : base(nameof(RewardModel))
+    /// <summary>
+    /// Wraps <paramref name="backbone"/> with a new head drawn from the global generator (std 0.02, as HF initialises it).
+    /// <paramref name="padTokenId"/> is the pad id the exported config names (the tokenizer's), which decides where a
+    /// sequence is scored; null scores at the last real token whatever it is (a value model, which scores every position).
+    /// </summary>
+    public RewardModel(CausalLanguageModel backbone, int? padTokenId) : base(nameof(RewardModel))
     {
         this.backbone = backbone;
+        PadTokenId = padTokenId;
         score = nn.Linear(backbone.HiddenSize, 1, hasBias: false);
         using (no_grad()) nn.init.normal_(score.weight!, 0, 0.02);
         RegisterComponents();
@@ -30,13 +37,26 @@ public sealed class RewardModel : nn.Module
 
     public CausalLanguageModel Backbone => backbone;
 
+    public int? PadTokenId { get; }
+
     /// <summary>Value at every position (B, T). <paramref name="attentionMask"/> (B, T) is needed for left padding only.</summary>
     public Tensor Values(Tensor inputIds, Tensor? attentionMask = null)
         => score.forward(backbone.HiddenStates(inputIds, attentionMask)).squeeze(-1);       // (B, T, C) -> (B, T)
 
-    /// <summary>Reward of each sequence (B): the value at <paramref name="lastIndex"/> (B), the position of its last real token.</summary>
+    /// <summary>Reward of each sequence (B), given <paramref name="lastIndex"/> (B), the position of its last real token.</summary>
     public Tensor Rewards(Tensor inputIds, Tensor lastIndex, Tensor? attentionMask = null)
-        => Values(inputIds, attentionMask).gather(1, lastIndex.unsqueeze(1)).squeeze(1);
+        => Values(inputIds, attentionMask).gather(1, ScoredIndex(inputIds, lastIndex).unsqueeze(1)).squeeze(1);
+
+    /// <summary>
+    /// Where AutoModelForSequenceClassification pools: the last token that is not the pad token. Most tokenizers have no
+    /// pad of their own and use EOS, so a sequence closed by EOS is scored at the token before it (B).
+    /// </summary>
+    private Tensor ScoredIndex(Tensor inputIds, Tensor lastIndex)
+    {
+        if (PadTokenId is not int pad) return lastIndex;
+        var lastIsPad = inputIds.gather(1, lastIndex.unsqueeze(1)).squeeze(1).eq(pad).to(ScalarType.Int64); // (B)
+        return (lastIndex - lastIsPad).clamp_min(0);
+    }
 
     /// <summary>This model as a <see cref="SequenceScorer"/> for PPO.</summary>
     public SequenceScorer AsScorer() => (ids, mask, last) => Rewards(ids, last, mask);
@@ -51,6 +71,7 @@ public sealed class RewardModel : nn.Module
         var file = Path.Combine(directory, "model.safetensors");
         var tensors = Safetensors.Read(file);
         tensors[ScoreWeight] = score.weight!.detach().cpu().contiguous();
+        if (tensors.Remove(LanguageModelHead, out var head)) head.Dispose(); // *ForSequenceClassification has no lm_head
         Safetensors.Write(file, tensors, new Dictionary<string, string> { ["format"] = "pt" });
         foreach (var t in tensors.Values) t.Dispose();
 
@@ -61,7 +82,7 @@ public sealed class RewardModel : nn.Module
         config["num_labels"] = 1;
         config["id2label"] = new JsonObject { ["0"] = "LABEL_0" };
         config["label2id"] = new JsonObject { ["LABEL_0"] = 0 };
-        config["pad_token_id"] = tokenizer.PadId;
+        config["pad_token_id"] = PadTokenId ?? tokenizer.PadId;
         File.WriteAllText(configPath, config.ToJsonString(new() { WriteIndented = true }));
         tokenizer.SaveTo(directory);
     }
@@ -69,7 +90,9 @@ public sealed class RewardModel : nn.Module
     /// <summary>Loads a directory written by <see cref="SaveHf"/> (or any HF *ForSequenceClassification checkpoint with one label).</summary>
     public static RewardModel Load(string directory)
     {
-        var model = new RewardModel(HfCheckpoint.Load(directory));
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(directory, "config.json")))!.AsObject();
+        int? pad = config["pad_token_id"] is JsonValue v && v.TryGetValue<int>(out var id) ? id : null;
+        var model = new RewardModel(HfCheckpoint.Load(directory), pad);
         if (!model.LoadHead(directory)) throw new InvalidDataException($"{directory} has no {ScoreWeight}: it is not a reward model.");
         return model;
     }
@@ -90,11 +113,7 @@ public sealed class RewardModel : nn.Module
     }
 
     /// <summary>Whether a model directory holds a scalar head (a reward model) rather than a language model.</summary>
-    public static bool IsRewardModelDirectory(string directory)
-    {
-        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(directory, "config.json")))!.AsObject();
-        return config["architectures"] is JsonArray a && a.Any(n => n?.GetValue<string>().EndsWith("ForSequenceClassification") == true);
-    }
+    public static bool IsRewardModelDirectory(string directory) => HfCheckpoint.IsSequenceClassification(directory);
 }
 
 /// <summary>Scores whole sequences (B): token ids (B, T), attention mask (B, T), position of each last real token (B).</summary>

@@ -24,7 +24,7 @@ public sealed class RewardModelMethod : ITrainingMethod
 
         using var loaded = run.Models.Load(job.ProjectId, job.Model, job.Seed);
         manual_seed(job.Seed);
-        var model = new RewardModel(loaded.Model);
+        var model = new RewardModel(loaded.Model, loaded.Tokenizer.PadId);
         if (loaded.Directory is { } directory && model.LoadHead(directory)) run.Reporter.Info($"Continuing from the reward head of {job.Model}.");
         if (hp.Lora is { } lora) LoraAdapter.Attach(loaded.Model, lora);   // the head stays fully trainable
         model.to(run.Device);
