@@ -41,6 +41,23 @@ public sealed class CheckpointTests
         Assert.True(model.forward(ids).allclose(loaded.forward(ids), rtol: 0, atol: 0.05));
     }
 
+    [Fact]
+    public void TrainedModel_OfABfloat16Base_IsDeliveredInFloat32_TheWeightsItsMetricsDescribe()
+    {
+        using var dir = new TempDirectory();
+        var model = TinyModels.Create(TinyModels.Llama(50257) with { TorchDtype = "bfloat16" }, seed: 5);
+        using var trainer = new Worker.Engine.Training.Trainer(model, Worker.Engine.Tokenization.TokenizerFiles.Gpt2(), TrainingData.Sentiment(8, seed: 1), null,
+            ResolvedSettings.Training() with { NEpochs = 1, BatchSize = 4, LearningRate = 1e-2, MaxSeqLength = 64 });
+        trainer.TrainStep();
+        trainer.SaveModel(dir.Path);
+
+        var saved = Safetensors.Read(Path.Combine(dir.Path, "model.safetensors"));
+        Assert.All(saved.Values, t => Assert.Equal(ScalarType.Float32, t.dtype));
+        Assert.Equal("float32", JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Path, "config.json")))!["torch_dtype"]!.GetValue<string>());
+        var trained = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        Assert.True(saved["model.layers.0.self_attn.q_proj.weight"].allclose(trained["model.layers.0.self_attn.q_proj.weight"], rtol: 0, atol: 0));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

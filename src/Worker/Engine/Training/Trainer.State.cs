@@ -30,8 +30,12 @@ public sealed partial class Trainer
             else HfCheckpoint.LoadWeights(model, dir);
         });
 
-    /// <summary>The trained model as a Hugging Face directory (LoRA merged in) with its tokenizer, written atomically.</summary>
-    public void SaveModel(string directory, ScalarType? dtype = null)
+    /// <summary>
+    /// The trained model as a Hugging Face directory (LoRA merged in) with its tokenizer, written atomically; in float32
+    /// unless told, the precision it was trained and evaluated in, so the job's metrics describe the delivered weights
+    /// (a bfloat16 base is delivered in float32, as transformers' Trainer saves a model trained in float32).
+    /// </summary>
+    public void SaveModel(string directory, ScalarType dtype = ScalarType.Float32)
         => AtomicDirectory.Write(directory, temp =>
         {
             HfCheckpoint.Save(model, temp, dtype);

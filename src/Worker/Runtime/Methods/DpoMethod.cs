@@ -54,7 +54,7 @@ internal static class PolicyOutput
     public static void Save(TrainingRun run, Engine.LoadedModel policy, Engine.Training.TrainingHyperparameters hp, string modelPath)
         => AtomicDirectory.Write(run.Artifacts.FullPath(modelPath), temp =>
         {
-            HfCheckpoint.Save(policy.Model, temp);
+            HfCheckpoint.Save(policy.Model, temp, TorchSharp.torch.ScalarType.Float32); // the precision its metrics were measured in
             policy.Tokenizer.SaveTo(temp);
             if (hp.Lora is { } lora)
             {

@@ -36,6 +36,8 @@ public sealed class SupervisedMethod : ITrainingMethod
 
         var modelPath = ArtifactStore.ModelPath(job.Id);
         trainer.SaveModel(run.Artifacts.FullPath(modelPath));
+        if (loaded.Model.Config.TorchDtype != "float32")
+            run.Reporter.Info($"The model is delivered in float32, the precision it was trained and evaluated in (the base's weights are {loaded.Model.Config.TorchDtype}).");
         if (trainer.Hyperparameters.Lora is not null)
             trainer.SaveAdapter(Path.Combine(run.Artifacts.FullPath(modelPath), Domain.Models.ModelRecord.AdapterDirectory), job.Model);
         return new MethodResult(StopReason.None, trainer.TrainedTokens, modelPath, Architecture: loaded.Model.Config.ModelType);
