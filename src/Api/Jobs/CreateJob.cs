@@ -54,6 +54,8 @@ public static class CreateJob
         var model = await models.FindAsync(projectId, spec.Model!, ct);
         if (model is null)
             return ApiErrors.BadRequest($"Model '{spec.Model}' does not exist: use a base preset, a base checkpoint or a fine-tuned model of this project (GET /v1/models).", "model", "model_not_found");
+        if (model.Directory is { } modelDirectory && CheckpointSupport.UnsupportedIn(modelDirectory) is { } unsupported)
+            return ApiErrors.BadRequest($"Model '{model.Id}' cannot be fine-tuned here: {unsupported}", "model", "model_not_supported");
         var (training, fileError) = await CheckFileAsync(db, projectId, spec.TrainingFile!, method, "training_file", ct);
         if (fileError is not null) return fileError;
         if (spec.ValidationFile is not null

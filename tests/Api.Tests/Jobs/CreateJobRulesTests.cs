@@ -99,6 +99,24 @@ public sealed class CreateJobRulesTests(JobsApiFactory api) : IClassFixture<Jobs
         Assert.Equal(128, job.GetProperty("method").GetProperty("supervised").GetProperty("hyperparameters").GetProperty("max_seq_length").GetInt32());
     }
 
+    [Theory]
+    [InlineData("""{"model_type":"phi3"}""", "model_type 'phi3' is not supported")]
+    [InlineData("""{"model_type":"llama","rope_scaling":{"rope_type":"longrope","factor":4.0}}""", "rope_scaling type 'longrope' is not supported")]
+    public async Task Create_FromACheckpointTheEngineCannotTrain_Is400NamingWhatIsUnsupported(string config, string message)
+    {
+        var (client, projectId) = await ProjectAsync();
+        var name = "unsupported-" + Guid.NewGuid().ToString("N")[..8];
+        Directory.CreateDirectory(Path.Combine(api.ModelsRoot, name));
+        await File.WriteAllTextAsync(Path.Combine(api.ModelsRoot, name, "config.json"), config);
+        var file = await api.AddFileAsync(projectId, "prompt_completion");
+
+        var (response, body) = await client.PostJsonAsync(Url, Body(name, file, "supervised", ""));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(("model", "model_not_supported"), (body.Error().Str("param"), body.Error().Str("code")));
+        Assert.Contains(message, body.Error().Str("message"));
+        await AssertNoJobAsync(projectId);
+    }
+
     [Fact]
     public async Task Create_FromAFineTunedModel_ReadsItsContextFromItsArtifactConfig()
     {

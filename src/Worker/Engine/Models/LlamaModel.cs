@@ -6,8 +6,9 @@ using F = TorchSharp.torch.nn.functional;
 namespace TuningService.Worker.Engine.Models;
 
 /// <summary>
-/// The Llama family (Llama 1-3, Mistral, Qwen2, SmolLM) laid out like Hugging Face's LlamaForCausalLM:
-/// model.embed_tokens, model.layers.{i}.self_attn.q_proj, ..., model.norm, lm_head (absent when tied).
+/// The Llama family (Llama 1-3.x, Mistral, Qwen2/2.5/3, SmolLM) laid out like Hugging Face's LlamaForCausalLM:
+/// model.embed_tokens, model.layers.{i}.self_attn.q_proj, ..., model.norm, lm_head (absent when tied); Qwen3 adds
+/// self_attn.q_norm / k_norm.
 /// </summary>
 public sealed class LlamaModel : CausalLanguageModel
 {
@@ -46,15 +47,17 @@ internal sealed class LlamaDecoder : nn.Module
     private readonly Embedding embed_tokens;
     private readonly ModuleList<LlamaBlock> layers;
     private readonly RmsNorm norm;
+    private readonly ModelConfig config;
     private readonly float[] inverseFrequencies; // (D/2); an array, not a Tensor field, so it is not registered as a buffer
+    private readonly double attentionFactor;     // yarn scales cos and sin
 
     public LlamaDecoder(ModelConfig config) : base(nameof(LlamaDecoder))
     {
         embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize);
         layers = new ModuleList<LlamaBlock>(Enumerable.Range(0, config.NumLayers).Select(i => new LlamaBlock(config, i)).ToArray());
         norm = new RmsNorm(config.HiddenSize, config.NormEps);
-        int d = config.HeadDim;
-        inverseFrequencies = Enumerable.Range(0, d / 2).Select(i => (float)(1.0 / Math.Pow(config.RopeTheta, 2.0 * i / d))).ToArray();
+        this.config = config;
+        (inverseFrequencies, attentionFactor) = RotaryFrequencies.For(config, config.MaxPositionEmbeddings);
         RegisterComponents();
     }
 
@@ -63,9 +66,13 @@ internal sealed class LlamaDecoder : nn.Module
     public Tensor Forward(Tensor inputIds, Tensor positions, Tensor? mask, KvCache? cache)
     {
         var x = embed_tokens.forward(inputIds);                                          // (B, T, C)
-        var freqs = positions.to(ScalarType.Float32).unsqueeze(-1) * tensor(inverseFrequencies, device: x.device); // (B, T, D/2)
+        var (inverse, factor) = config.RopeScaling?.Type == "dynamic"
+            ? RotaryFrequencies.For(config, positions.max().item<long>() + 1)              // CPU-GPU sync point, dynamic NTK only
+            : (inverseFrequencies, attentionFactor);
+        var freqs = positions.to(ScalarType.Float32).unsqueeze(-1) * tensor(inverse, device: x.device); // (B, T, D/2)
         var angles = cat([freqs, freqs], -1).unsqueeze(1);                                // (B, 1, T, D): HF rotate-half layout
-        var rotary = (angles.cos().to(x.dtype), angles.sin().to(x.dtype));
+        var rotary = factor == 1.0 ? (angles.cos().to(x.dtype), angles.sin().to(x.dtype))
+            : ((angles.cos() * factor).to(x.dtype), (angles.sin() * factor).to(x.dtype));
         foreach (var block in layers) x = block.Forward(x, rotary, mask, cache);
         return norm.forward(x);
     }
@@ -100,7 +107,10 @@ internal sealed class LlamaAttention : nn.Module
     private readonly AdaptableLinear k_proj;
     private readonly AdaptableLinear v_proj;
     private readonly AdaptableLinear o_proj;
+    private readonly RmsNorm? q_norm;
+    private readonly RmsNorm? k_norm;
     private readonly int heads, kvHeads, headDim, layer;
+    private readonly int? slidingWindow;
 
     public LlamaAttention(ModelConfig config, int layer) : base(nameof(LlamaAttention))
     {
@@ -112,14 +122,23 @@ internal sealed class LlamaAttention : nn.Module
         k_proj = new AdaptableLinear(config.HiddenSize, kvHeads * headDim, config.AttentionBias);
         v_proj = new AdaptableLinear(config.HiddenSize, kvHeads * headDim, config.AttentionBias);
         o_proj = new AdaptableLinear(heads * headDim, config.HiddenSize, hasBias: false);
+        if (config.QkNorm)
+        {
+            q_norm = new RmsNorm(headDim, config.NormEps);
+            k_norm = new RmsNorm(headDim, config.NormEps);
+        }
+        slidingWindow = config.SlidingWindow;
         RegisterComponents();
     }
 
     public Tensor Forward(Tensor x, (Tensor Cos, Tensor Sin) rotary, Tensor? mask, KvCache? cache)
     {
         long b = x.shape[0], t = x.shape[1];
-        var q = q_proj.forward(x).view(b, t, heads, headDim).transpose(1, 2);   // (B, H, T, D)
-        var k = k_proj.forward(x).view(b, t, kvHeads, headDim).transpose(1, 2); // (B, H_kv, T, D)
+        var q = q_proj.forward(x).view(b, t, heads, headDim);                     // (B, T, H, D)
+        var k = k_proj.forward(x).view(b, t, kvHeads, headDim);                   // (B, T, H_kv, D)
+        if (q_norm is not null && k_norm is not null) (q, k) = (q_norm.forward(q), k_norm.forward(k)); // per head, before RoPE
+        q = q.transpose(1, 2);                                                     // (B, H, T, D)
+        k = k.transpose(1, 2);                                                     // (B, H_kv, T, D)
         var v = v_proj.forward(x).view(b, t, kvHeads, headDim).transpose(1, 2);
         q = q * rotary.Cos + RotateHalf(q) * rotary.Sin;
         k = k * rotary.Cos + RotateHalf(k) * rotary.Sin;
@@ -129,9 +148,22 @@ internal sealed class LlamaAttention : nn.Module
             k = k.repeat_interleave(heads / kvHeads, 1);                        // (B, H, S, D)
             v = v.repeat_interleave(heads / kvHeads, 1);
         }
+        if (slidingWindow is int window && k.shape[2] > window) mask = WithinWindow(mask, t, k.shape[2], window, x.device);
         bool causal = mask is null && t > 1;
         var y = F.scaled_dot_product_attention(q, k, v, mask, 0.0, causal);    // (B, H, T, D)
         return o_proj.forward(y.transpose(1, 2).reshape(b, t, heads * headDim));
+    }
+
+    /// <summary>
+    /// Adds Mistral's sliding window to the mask (B or 1, 1, T, S): query i (at key index S − T + i) sees key j only when
+    /// j is at most <paramref name="window"/> − 1 positions back, as transformers' sliding-window mask does.
+    /// </summary>
+    private static Tensor WithinWindow(Tensor? mask, long t, long s, int window, Device device)
+    {
+        var keys = arange(s, device: device).unsqueeze(0);                    // (1, S)
+        var queries = arange(s - t, s, device: device).unsqueeze(1);          // (T, 1)
+        var band = (keys <= queries) & (queries - keys < window);              // (T, S), causal too
+        return mask is null ? band.unsqueeze(0).unsqueeze(0) : mask & band;
     }
 
     /// <summary>(x1, x2) -> (-x2, x1) over the two halves of the head dimension.</summary>

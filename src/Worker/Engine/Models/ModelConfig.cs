@@ -5,7 +5,7 @@ public enum ModelArchitecture
 {
     /// <summary>GPT-2: learned positions, LayerNorm, GELU-tanh MLP, tied head.</summary>
     Gpt2,
-    /// <summary>Llama family (Llama, Mistral, Qwen2, SmolLM): RMSNorm, rotary positions, SwiGLU, grouped-query attention.</summary>
+    /// <summary>Llama family (Llama 2/3.x, Mistral, Qwen2/2.5/3, SmolLM): RMSNorm, rotary positions, SwiGLU, grouped-query attention.</summary>
     Llama,
 }
 
@@ -16,7 +16,7 @@ public enum ModelArchitecture
 public sealed record ModelConfig
 {
     public ModelArchitecture Architecture { get; init; } = ModelArchitecture.Gpt2;
-    /// <summary>Hugging Face <c>model_type</c>: gpt2, llama, mistral, qwen2.</summary>
+    /// <summary>Hugging Face <c>model_type</c>: gpt2, llama, mistral, qwen2, qwen3.</summary>
     public string ModelType { get; init; } = "gpt2";
     public int VocabSize { get; init; } = 50257;
     /// <summary>Width of the residual stream (C).</summary>
@@ -33,6 +33,14 @@ public sealed record ModelConfig
     public double NormEps { get; init; } = 1e-5;
     /// <summary>Rotary base frequency (Llama family only).</summary>
     public double RopeTheta { get; init; } = 10000.0;
+    /// <summary>config.json <c>rope_scaling</c> (Llama 3.1/3.2's llama3, linear, dynamic, yarn); null for plain RoPE.</summary>
+    public RopeScaling? RopeScaling { get; init; }
+    /// <summary>Width of one attention head when the config gives it (Qwen3: 128 with hidden 1024 and 16 heads); else C / H.</summary>
+    public int? ExplicitHeadDim { get; init; }
+    /// <summary>RMSNorm on each head's queries and keys before RoPE (Qwen3's q_norm / k_norm).</summary>
+    public bool QkNorm { get; init; }
+    /// <summary>Each position attends to at most this many positions, itself included (Mistral's sliding_window); null = all.</summary>
+    public int? SlidingWindow { get; init; }
     /// <summary>Output head shares the token embedding matrix.</summary>
     public bool TieWordEmbeddings { get; init; } = true;
     /// <summary>q/k/v projections carry a bias (Qwen2).</summary>
@@ -46,8 +54,11 @@ public sealed record ModelConfig
     /// presets, which have none. PEFT adapters name it as their base.
     /// </summary>
     public string? NameOrPath { get; init; }
+    /// <summary>The config.json this was read from, so a saved checkpoint writes back every field the engine does not use.</summary>
+    public string? SourceJson { get; init; }
 
-    public int HeadDim => HiddenSize / NumHeads;
+    /// <summary>Width of one attention head (D).</summary>
+    public int HeadDim => ExplicitHeadDim ?? HiddenSize / NumHeads;
 
     /// <summary>Number of trainable parameters, by formula (tied weights counted once); allocates nothing.</summary>
     public long ParameterCount()
@@ -60,17 +71,31 @@ public sealed record ModelConfig
         }
         long q = (long)NumHeads * HeadDim, kv = (long)NumKeyValueHeads * HeadDim;
         long attention = c * q + 2 * c * kv + q * c + (AttentionBias ? q + 2 * kv : 0);
-        long llamaBlock = c + attention + c + 3 * c * i;
+        long llamaBlock = c + attention + (QkNorm ? 2L * HeadDim : 0) + c + 3 * c * i;
         return v * c + l * llamaBlock + c + (TieWordEmbeddings ? 0 : v * c);
     }
 
     /// <summary>Checks the invariants the model code relies on; throws with the offending field named.</summary>
     public ModelConfig Validate()
     {
-        if (HiddenSize % NumHeads != 0) throw new ArgumentException($"hidden_size {HiddenSize} is not divisible by num_attention_heads {NumHeads}.");
+        if (ExplicitHeadDim is null && HiddenSize % NumHeads != 0) throw new ArgumentException($"hidden_size {HiddenSize} is not divisible by num_attention_heads {NumHeads}.");
         if (NumHeads % NumKeyValueHeads != 0) throw new ArgumentException($"num_attention_heads {NumHeads} is not divisible by num_key_value_heads {NumKeyValueHeads}.");
         if (Architecture == ModelArchitecture.Gpt2 && (NumKeyValueHeads != NumHeads || !TieWordEmbeddings))
             throw new ArgumentException("GPT-2 has one key/value head per query head and a tied head.");
         return this;
     }
 }
+
+/// <summary>
+/// config.json <c>rope_scaling</c>: how rotary frequencies are stretched past the pretraining context. Fields as
+/// transformers names them; those a type does not use are null.
+/// </summary>
+public sealed record RopeScaling(
+    string Type,
+    double Factor,
+    int? OriginalMaxPositionEmbeddings = null,
+    double? LowFreqFactor = null,
+    double? HighFreqFactor = null,
+    double? BetaFast = null,
+    double? BetaSlow = null,
+    double? AttentionFactor = null);

@@ -32,6 +32,15 @@ public static class NaiveTransformers
 
     /// <summary>Llama logits (T, V); Linear weights are (out, in); biases on q/k/v when present; lm_head if untied.</summary>
     public static Tensor LlamaLogits(IReadOnlyDictionary<string, Tensor> w, long[] ids, int layers, int heads, int kvHeads, double theta, double eps)
+        => LlamaLogits(w, ids, layers, heads, kvHeads, eps, i => Math.Pow(theta, -2.0 * i), 1.0, window: null);
+
+    /// <summary>
+    /// The same with the rotary frequency of pair i given as a function of i / D (<paramref name="inverseFrequency"/>),
+    /// cos and sin scaled by <paramref name="attentionFactor"/>, q_norm / k_norm per head where the weights have them,
+    /// and a sliding window (each query sees at most <paramref name="window"/> keys, itself included).
+    /// </summary>
+    public static Tensor LlamaLogits(IReadOnlyDictionary<string, Tensor> w, long[] ids, int layers, int heads, int kvHeads, double eps,
+        Func<double, double> inverseFrequency, double attentionFactor, int? window)
     {
         int t = ids.Length;
         var x = w["model.embed_tokens.weight"][tensor(ids)];                           // (T, C)
@@ -44,9 +53,14 @@ public static class NaiveTransformers
             var k = Proj("self_attn.k_proj");
             var v = Proj("self_attn.v_proj");
             int d = (int)(q.shape[1] / heads);
-            q = Rotate(q, heads, d, theta);
-            k = Rotate(k, kvHeads, d, theta);
-            var y = Attention(q, k, v, heads, kvHeads);
+            if (w.TryGetValue(p + "self_attn.q_norm.weight", out var qNorm))
+            {
+                q = Rms(q.view(t, heads, d), qNorm, eps).view(t, heads * d);
+                k = Rms(k.view(t, kvHeads, d), w[p + "self_attn.k_norm.weight"], eps).view(t, kvHeads * d);
+            }
+            q = Rotate(q, heads, d, inverseFrequency, attentionFactor);
+            k = Rotate(k, kvHeads, d, inverseFrequency, attentionFactor);
+            var y = Attention(q, k, v, heads, kvHeads, window);
             x = x + y.matmul(w[p + "self_attn.o_proj.weight"].t());
             h = Rms(x, w[p + "post_attention_layernorm.weight"], eps);
             var gate = h.matmul(w[p + "mlp.gate_proj.weight"].t());
@@ -67,8 +81,8 @@ public static class NaiveTransformers
 
     private static Tensor Rms(Tensor x, Tensor weight, double eps) => x / (x.pow(2).mean([-1], keepdim: true) + eps).sqrt() * weight;
 
-    /// <summary>Rotate-half rotary: pair (i, i + d/2) of each head rotated by angle pos · theta^(−2i/d).</summary>
-    private static Tensor Rotate(Tensor x, int heads, int d, double theta)
+    /// <summary>Rotate-half rotary: pair (i, i + d/2) of each head rotated by angle pos · f(i/d), scaled by <paramref name="factor"/>.</summary>
+    private static Tensor Rotate(Tensor x, int heads, int d, Func<double, double> inverseFrequency, double factor)
     {
         long t = x.shape[0];
         var data = x.to(ScalarType.Float64).contiguous().data<double>().ToArray();
@@ -77,16 +91,16 @@ public static class NaiveTransformers
             for (int h = 0; h < heads; h++)
                 for (int i = 0; i < d / 2; i++)
                 {
-                    double angle = pos * Math.Pow(theta, -2.0 * i / d);
+                    double angle = pos * inverseFrequency((double)i / d), cos = Math.Cos(angle) * factor, sin = Math.Sin(angle) * factor;
                     int a = (int)(pos * heads * d + h * d + i), b = a + d / 2;
-                    result[a] = data[a] * Math.Cos(angle) - data[b] * Math.Sin(angle);
-                    result[b] = data[b] * Math.Cos(angle) + data[a] * Math.Sin(angle);
+                    result[a] = data[a] * cos - data[b] * sin;
+                    result[b] = data[b] * cos + data[a] * sin;
                 }
         return tensor(result, x.shape).to(x.dtype);
     }
 
     /// <summary>Causal softmax attention; query head h reads key/value head h / (heads / kvHeads).</summary>
-    private static Tensor Attention(Tensor q, Tensor k, Tensor v, int heads, int kvHeads)
+    private static Tensor Attention(Tensor q, Tensor k, Tensor v, int heads, int kvHeads, int? window = null)
     {
         long t = q.shape[0];
         int d = (int)(q.shape[1] / heads);
@@ -99,6 +113,7 @@ public static class NaiveTransformers
             var vh = v[.., (kv * d)..((kv + 1) * d)];
             var scores = qh.matmul(kh.t()) / Math.Sqrt(d);                            // (T, T)
             scores = scores.masked_fill(ones(t, t, ScalarType.Bool).triu(1), double.NegativeInfinity);
+            if (window is int span) scores = scores.masked_fill(ones(t, t, ScalarType.Bool).tril(-span), double.NegativeInfinity);
             outputs.Add(scores.softmax(-1).matmul(vh));
         }
         return cat(outputs, 1);
