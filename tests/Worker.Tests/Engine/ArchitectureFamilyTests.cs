@@ -22,6 +22,7 @@ public sealed class ArchitectureFamilyTests
     [InlineData("Qwen3-0.6B", """{"model_type":"qwen3","vocab_size":151936,"hidden_size":1024,"intermediate_size":3072,"num_hidden_layers":28,"num_attention_heads":16,"num_key_value_heads":8,"head_dim":128,"tie_word_embeddings":true,"attention_bias":false}""", 596_049_920L)]
     [InlineData("SmolLM2-135M", """{"model_type":"llama","vocab_size":49152,"hidden_size":576,"intermediate_size":1536,"num_hidden_layers":30,"num_attention_heads":9,"num_key_value_heads":3,"tie_word_embeddings":true}""", 134_515_008L)]
     [InlineData("Mistral-7B-v0.1", """{"model_type":"mistral","vocab_size":32000,"hidden_size":4096,"intermediate_size":14336,"num_hidden_layers":32,"num_attention_heads":32,"num_key_value_heads":8,"tie_word_embeddings":false,"sliding_window":4096}""", 7_241_732_096L)]
+    [InlineData("Phi-3-mini-4k", """{"model_type":"phi3","vocab_size":32064,"hidden_size":3072,"intermediate_size":8192,"num_hidden_layers":32,"num_attention_heads":32,"num_key_value_heads":32,"tie_word_embeddings":false,"sliding_window":2047}""", 3_821_079_552L)]
     public void PublishedConfig_CountsThePublishedParameters(string model, string config, long published)
         => Assert.True(published == HfConfig.Parse(JsonNode.Parse(config)!.AsObject()).ParameterCount(), model);
 
@@ -34,6 +35,7 @@ public sealed class ArchitectureFamilyTests
         { "dynamic", """{"model_type":"llama","max_position_embeddings":8,"rope_scaling":{"type":"dynamic","factor":2.0}}""" },
         { "qwen3", """{"model_type":"qwen3","head_dim":12}""" },
         { "sliding", """{"model_type":"mistral","sliding_window":5}""" },
+        { "phi3", """{"model_type":"phi3","sliding_window":6}""" },
     };
 
     [Theory]
@@ -67,7 +69,7 @@ public sealed class ArchitectureFamilyTests
             w[p + "mlp.up_proj.weight"] = randn(48, c) * 0.3;
             w[p + "mlp.down_proj.weight"] = randn(c, 48) * 0.3;
         }
-        Safetensors.Write(Path.Combine(dir.Path, "model.safetensors"), w);
+        Safetensors.Write(Path.Combine(dir.Path, "model.safetensors"), config.FusedProjections ? Fused(w) : w);
         File.WriteAllText(Path.Combine(dir.Path, "config.json"), json.ToJsonString());
 
         using var model = HfCheckpoint.Load(dir.Path);
@@ -76,6 +78,18 @@ public sealed class ArchitectureFamilyTests
         var expected = NaiveTransformers.LlamaLogits(w, Ids, 2, heads, kv, 1e-6, frequency, factor, config.SlidingWindow);
         var actual = model.forward(tensor(Ids).unsqueeze(0))[0];
         Assert.True(actual.allclose(expected, rtol: 1e-4, atol: 1e-4), $"{variant}: max diff {(actual - expected).abs().max().item<float>()}");
+    }
+
+    /// <summary>Phi-3's layout of the same weights: q, k, v stacked into qkv_proj and gate, up into gate_up_proj.</summary>
+    private static Dictionary<string, Tensor> Fused(Dictionary<string, Tensor> w)
+    {
+        var fused = w.Where(kv => !kv.Key.Contains("_proj.") || kv.Key.Contains("o_proj") || kv.Key.Contains("down_proj")).ToDictionary();
+        foreach (var layer in w.Keys.Where(k => k.EndsWith("self_attn.q_proj.weight")).Select(k => k[..k.IndexOf("self_attn.", StringComparison.Ordinal)]))
+        {
+            fused[layer + "self_attn.qkv_proj.weight"] = cat([w[layer + "self_attn.q_proj.weight"], w[layer + "self_attn.k_proj.weight"], w[layer + "self_attn.v_proj.weight"]], 0);
+            fused[layer + "mlp.gate_up_proj.weight"] = cat([w[layer + "mlp.gate_proj.weight"], w[layer + "mlp.up_proj.weight"]], 0);
+        }
+        return fused;
     }
 
     /// <summary>
@@ -121,6 +135,23 @@ public sealed class ArchitectureFamilyTests
     }
 
     [Fact]
+    public void Phi3Adapter_TargetsTheFusedQkvProjection_ByDefault_WithPeftNames()
+    {
+        using var dir = new TempDirectory();
+        manual_seed(2);
+        using var model = HfCheckpoint.Create(HfConfig.Parse(JsonNode.Parse("""{"model_type":"phi3","vocab_size":97,"hidden_size":32,"intermediate_size":48,"num_hidden_layers":2,"num_attention_heads":4,"num_key_value_heads":4,"max_position_embeddings":64}""")!.AsObject()));
+        model.InitializeWeights();
+        var lora = ResolvedSettings.Lora("phi3");
+        LoraAdapter.Attach(model, lora);
+        LoraAdapter.Save(model, lora, dir.Path, baseModel: "my-phi3");
+
+        var keys = Safetensors.Read(Path.Combine(dir.Path, "adapter_model.safetensors")).Keys.Order().ToList();
+        Assert.Equal(["qkv_proj"], lora.TargetModules);
+        Assert.Equal(4, keys.Count); // 2 layers × qkv_proj × (A, B)
+        Assert.Contains("base_model.model.model.layers.0.self_attn.qkv_proj.lora_B.weight", keys);
+    }
+
+    [Fact]
     public void Llama31Frequencies_KeepTheHighestAndDivideTheLowest_ByTheFactor()
     {
         var config = HfConfig.Parse(JsonNode.Parse("""{"model_type":"llama","hidden_size":4096,"num_attention_heads":32,"rope_theta":500000.0,"max_position_embeddings":131072,"rope_scaling":{"factor":8.0,"low_freq_factor":1.0,"high_freq_factor":4.0,"original_max_position_embeddings":8192,"rope_type":"llama3"}}""")!.AsObject());
@@ -152,9 +183,10 @@ public sealed class ArchitectureFamilyTests
     }
 
     [Theory]
-    [InlineData("""{"model_type":"phi3"}""", "model_type 'phi3' is not supported")]
+    [InlineData("""{"model_type":"gemma2"}""", "model_type 'gemma2' is not supported")]
     [InlineData("""{"model_type":"llama","rope_scaling":{"rope_type":"longrope","factor":4.0}}""", "rope_scaling type 'longrope' is not supported")]
     [InlineData("""{"model_type":"qwen2","use_sliding_window":true}""", "use_sliding_window true")]
+    [InlineData("""{"model_type":"phi3","partial_rotary_factor":0.75}""", "partial_rotary_factor 0.75")]
     public void UnsupportedConfig_IsRefused_NamingWhatIsUnsupported(string config, string message)
         => Assert.Contains(message, Assert.Throws<NotSupportedException>(() => HfConfig.Parse(JsonNode.Parse(config)!.AsObject())).Message);
 }

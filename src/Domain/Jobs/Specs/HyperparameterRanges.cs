@@ -112,6 +112,7 @@ public static class HyperparameterRanges
     public static IReadOnlyList<string> DefaultLoraTargetModules(string? architecture) => architecture switch
     {
         "gpt2" => ["c_attn"],
+        "phi3" => ["qkv_proj"],
         _ => ["q_proj", "v_proj"],
     };
 

@@ -52,7 +52,7 @@ public sealed record LoraSpec
     public int? Alpha { get; init; }
     /// <summary>Dropout on the adapter input, [0, 1).</summary>
     public double? Dropout { get; init; }
-    /// <summary>Linear layer names to adapt (≤ 32). Default per architecture as in PEFT: gpt2 ["c_attn"], llama ["q_proj","v_proj"].</summary>
+    /// <summary>Linear layer names to adapt (≤ 32). Default per architecture as in PEFT: gpt2 ["c_attn"], phi3 ["qkv_proj"], the Llama family ["q_proj","v_proj"].</summary>
     public List<string>? TargetModules { get; init; }
 }
 

@@ -52,7 +52,8 @@ public static class HfConfig
             RopeScaling = ReadRopeScaling(json),
             ExplicitHeadDim = Int(json, "head_dim") is int d && d != hidden / heads ? d : null,
             QkNorm = modelType == "qwen3",
-            SlidingWindow = modelType == "mistral" ? Int(json, "sliding_window") : null,
+            FusedProjections = modelType == "phi3",
+            SlidingWindow = modelType is "mistral" or "phi3" ? Int(json, "sliding_window") : null,
             TieWordEmbeddings = json["tie_word_embeddings"]?.GetValue<bool>() ?? false,
             AttentionBias = modelType == "qwen2" || (json["attention_bias"]?.GetValue<bool>() ?? false),
             BosTokenId = TokenId(json, "bos_token_id"), EosTokenId = TokenId(json, "eos_token_id"), TorchDtype = dtype,
@@ -79,7 +80,8 @@ public static class HfConfig
         {
             Default("architectures", new JsonArray(config.ModelType switch
             {
-                "qwen2" => "Qwen2ForCausalLM", "qwen3" => "Qwen3ForCausalLM", "mistral" => "MistralForCausalLM", _ => "LlamaForCausalLM",
+                "qwen2" => "Qwen2ForCausalLM", "qwen3" => "Qwen3ForCausalLM", "mistral" => "MistralForCausalLM", "phi3" => "Phi3ForCausalLM",
+                _ => "LlamaForCausalLM",
             }));
             Set("model_type", config.ModelType); Set("vocab_size", config.VocabSize); Set("hidden_size", config.HiddenSize);
             Set("intermediate_size", config.IntermediateSize); Set("num_hidden_layers", config.NumLayers);
@@ -89,7 +91,7 @@ public static class HfConfig
             Set("attention_bias", config.AttentionBias); Default("initializer_range", 0.02);
             if (config.ExplicitHeadDim is int headDim) Set("head_dim", headDim);
             if (config.RopeScaling is null) Default("rope_scaling", null);
-            if (config.ModelType == "mistral") Default("sliding_window", config.SlidingWindow);
+            if (config.ModelType is "mistral" or "phi3") Default("sliding_window", config.SlidingWindow);
         }
         if (config.BosTokenId is int bos) Default("bos_token_id", bos);
         if (config.EosTokenId is int eos) Default("eos_token_id", eos);

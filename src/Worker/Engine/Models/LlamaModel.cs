@@ -103,9 +103,10 @@ internal sealed class LlamaBlock : nn.Module
 
 internal sealed class LlamaAttention : nn.Module
 {
-    private readonly AdaptableLinear q_proj;
-    private readonly AdaptableLinear k_proj;
-    private readonly AdaptableLinear v_proj;
+    private readonly AdaptableLinear? q_proj;
+    private readonly AdaptableLinear? k_proj;
+    private readonly AdaptableLinear? v_proj;
+    private readonly AdaptableLinear? qkv_proj;   // Phi-3: q, k and v as one (H + 2 H_kv) D × C weight
     private readonly AdaptableLinear o_proj;
     private readonly RmsNorm? q_norm;
     private readonly RmsNorm? k_norm;
@@ -118,9 +119,13 @@ internal sealed class LlamaAttention : nn.Module
         kvHeads = config.NumKeyValueHeads;
         headDim = config.HeadDim;
         this.layer = layer;
-        q_proj = new AdaptableLinear(config.HiddenSize, heads * headDim, config.AttentionBias);
-        k_proj = new AdaptableLinear(config.HiddenSize, kvHeads * headDim, config.AttentionBias);
-        v_proj = new AdaptableLinear(config.HiddenSize, kvHeads * headDim, config.AttentionBias);
+        if (config.FusedProjections) qkv_proj = new AdaptableLinear(config.HiddenSize, (heads + 2 * kvHeads) * headDim, config.AttentionBias);
+        else
+        {
+            q_proj = new AdaptableLinear(config.HiddenSize, heads * headDim, config.AttentionBias);
+            k_proj = new AdaptableLinear(config.HiddenSize, kvHeads * headDim, config.AttentionBias);
+            v_proj = new AdaptableLinear(config.HiddenSize, kvHeads * headDim, config.AttentionBias);
+        }
         o_proj = new AdaptableLinear(heads * headDim, config.HiddenSize, hasBias: false);
         if (config.QkNorm)
         {
@@ -134,12 +139,13 @@ internal sealed class LlamaAttention : nn.Module
     public Tensor Forward(Tensor x, (Tensor Cos, Tensor Sin) rotary, Tensor? mask, KvCache? cache)
     {
         long b = x.shape[0], t = x.shape[1];
-        var q = q_proj.forward(x).view(b, t, heads, headDim);                     // (B, T, H, D)
-        var k = k_proj.forward(x).view(b, t, kvHeads, headDim);                   // (B, T, H_kv, D)
+        var (qx, kx, vx) = Project(x);
+        var q = qx.view(b, t, heads, headDim);                                    // (B, T, H, D)
+        var k = kx.view(b, t, kvHeads, headDim);                                  // (B, T, H_kv, D)
         if (q_norm is not null && k_norm is not null) (q, k) = (q_norm.forward(q), k_norm.forward(k)); // per head, before RoPE
         q = q.transpose(1, 2);                                                     // (B, H, T, D)
         k = k.transpose(1, 2);                                                     // (B, H_kv, T, D)
-        var v = v_proj.forward(x).view(b, t, kvHeads, headDim).transpose(1, 2);
+        var v = vx.view(b, t, kvHeads, headDim).transpose(1, 2);
         q = q * rotary.Cos + RotateHalf(q) * rotary.Sin;
         k = k * rotary.Cos + RotateHalf(k) * rotary.Sin;
         if (cache is not null) (k, v) = cache.Append(layer, k, v);            // (B, H_kv, S, D)
@@ -152,6 +158,15 @@ internal sealed class LlamaAttention : nn.Module
         bool causal = mask is null && t > 1;
         var y = F.scaled_dot_product_attention(q, k, v, mask, 0.0, causal);    // (B, H, T, D)
         return o_proj.forward(y.transpose(1, 2).reshape(b, t, heads * headDim));
+    }
+
+    /// <summary>Queries (B, T, H·D), keys and values (B, T, H_kv·D): three projections, or one fused one split by columns.</summary>
+    private (Tensor Q, Tensor K, Tensor V) Project(Tensor x)
+    {
+        if (qkv_proj is null) return (q_proj!.forward(x), k_proj!.forward(x), v_proj!.forward(x));
+        var qkv = qkv_proj.forward(x);
+        long q = heads * headDim, kv = kvHeads * headDim;
+        return (qkv.narrow(-1, 0, q), qkv.narrow(-1, q, kv), qkv.narrow(-1, q + kv, kv));
     }
 
     /// <summary>
@@ -176,17 +191,27 @@ internal sealed class LlamaAttention : nn.Module
 
 internal sealed class LlamaMlp : nn.Module<Tensor, Tensor>
 {
-    private readonly AdaptableLinear gate_proj;
-    private readonly AdaptableLinear up_proj;
+    private readonly AdaptableLinear? gate_proj;
+    private readonly AdaptableLinear? up_proj;
+    private readonly AdaptableLinear? gate_up_proj;  // Phi-3: gate and up as one 2I × C weight, gate first
     private readonly AdaptableLinear down_proj;
 
     public LlamaMlp(ModelConfig config) : base(nameof(LlamaMlp))
     {
-        gate_proj = new AdaptableLinear(config.HiddenSize, config.IntermediateSize, hasBias: false);
-        up_proj = new AdaptableLinear(config.HiddenSize, config.IntermediateSize, hasBias: false);
+        if (config.FusedProjections) gate_up_proj = new AdaptableLinear(config.HiddenSize, 2 * config.IntermediateSize, hasBias: false);
+        else
+        {
+            gate_proj = new AdaptableLinear(config.HiddenSize, config.IntermediateSize, hasBias: false);
+            up_proj = new AdaptableLinear(config.HiddenSize, config.IntermediateSize, hasBias: false);
+        }
         down_proj = new AdaptableLinear(config.IntermediateSize, config.HiddenSize, hasBias: false);
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => down_proj.forward(F.silu(gate_proj.forward(x)) * up_proj.forward(x)); // SwiGLU, (B, T, I) inside
+    public override Tensor forward(Tensor x)                                     // SwiGLU, (B, T, I) inside
+    {
+        if (gate_up_proj is null) return down_proj.forward(F.silu(gate_proj!.forward(x)) * up_proj!.forward(x));
+        var halves = gate_up_proj.forward(x).chunk(2, -1);
+        return down_proj.forward(F.silu(halves[0]) * halves[1]);
+    }
 }

@@ -16,7 +16,7 @@ public enum ModelArchitecture
 public sealed record ModelConfig
 {
     public ModelArchitecture Architecture { get; init; } = ModelArchitecture.Gpt2;
-    /// <summary>Hugging Face <c>model_type</c>: gpt2, llama, mistral, qwen2, qwen3.</summary>
+    /// <summary>Hugging Face <c>model_type</c>: gpt2, llama, mistral, qwen2, qwen3, phi3.</summary>
     public string ModelType { get; init; } = "gpt2";
     public int VocabSize { get; init; } = 50257;
     /// <summary>Width of the residual stream (C).</summary>
@@ -37,6 +37,8 @@ public sealed record ModelConfig
     public RopeScaling? RopeScaling { get; init; }
     /// <summary>Width of one attention head when the config gives it (Qwen3: 128 with hidden 1024 and 16 heads); else C / H.</summary>
     public int? ExplicitHeadDim { get; init; }
+    /// <summary>Phi-3's fused projections: self_attn.qkv_proj and mlp.gate_up_proj instead of q/k/v and gate/up.</summary>
+    public bool FusedProjections { get; init; }
     /// <summary>RMSNorm on each head's queries and keys before RoPE (Qwen3's q_norm / k_norm).</summary>
     public bool QkNorm { get; init; }
     /// <summary>Each position attends to at most this many positions, itself included (Mistral's sliding_window); null = all.</summary>
