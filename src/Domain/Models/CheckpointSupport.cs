@@ -9,7 +9,10 @@ namespace TuningService.Domain.Models;
 public static class CheckpointSupport
 {
     /// <summary>Every supported <c>model_type</c>: GPT-2 and the Llama family.</summary>
-    public static readonly IReadOnlyList<string> ModelTypes = ["gpt2", "llama", "mistral", "qwen2", "qwen3", "phi3"];
+    public static readonly IReadOnlyList<string> ModelTypes = ["gpt2", "llama", "mistral", "qwen2", "qwen3", "phi3", "gemma2"];
+
+    /// <summary>Supported MLP gate activations of the Llama family (<c>hidden_act</c> / <c>hidden_activation</c>).</summary>
+    public static readonly IReadOnlyList<string> Activations = ["silu", "gelu_pytorch_tanh", "gelu_new"];
 
     /// <summary>Supported <c>rope_scaling</c> types (<c>rope_type</c>, or <c>type</c> in older configs).</summary>
     public static readonly IReadOnlyList<string> RopeScalingTypes = ["default", "linear", "dynamic", "llama3", "yarn"];
@@ -25,6 +28,8 @@ public static class CheckpointSupport
         if (config.TryGetProperty("rope_scaling", out var scaling) && scaling.ValueKind == JsonValueKind.Object
             && (String(scaling, "rope_type") ?? String(scaling, "type")) is { } rope && !RopeScalingTypes.Contains(rope))
             return $"rope_scaling type '{rope}' is not supported; supported: {string.Join(", ", RopeScalingTypes)}.";
+        if (type != "gpt2" && (String(config, "hidden_activation") ?? String(config, "hidden_act")) is { } act && !Activations.Contains(act))
+            return $"hidden_act '{act}' is not supported; supported: {string.Join(", ", Activations)}.";
         if (config.TryGetProperty("partial_rotary_factor", out var partial) && partial.ValueKind == JsonValueKind.Number && partial.GetDouble() != 1.0)
             return $"partial_rotary_factor {partial.GetDouble()} (rotary embedding on part of each head) is not supported.";
         if (type is "qwen2" or "qwen3" && config.TryGetProperty("use_sliding_window", out var sliding) && sliding.ValueKind == JsonValueKind.True)

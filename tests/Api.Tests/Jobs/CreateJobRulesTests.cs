@@ -100,7 +100,7 @@ public sealed class CreateJobRulesTests(JobsApiFactory api) : IClassFixture<Jobs
     }
 
     [Theory]
-    [InlineData("""{"model_type":"gemma2"}""", "model_type 'gemma2' is not supported")]
+    [InlineData("""{"model_type":"gemma3"}""", "model_type 'gemma3' is not supported")]
     [InlineData("""{"model_type":"llama","rope_scaling":{"rope_type":"longrope","factor":4.0}}""", "rope_scaling type 'longrope' is not supported")]
     public async Task Create_FromACheckpointTheEngineCannotTrain_Is400NamingWhatIsUnsupported(string config, string message)
     {

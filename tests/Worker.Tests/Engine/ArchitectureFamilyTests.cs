@@ -23,6 +23,7 @@ public sealed class ArchitectureFamilyTests
     [InlineData("SmolLM2-135M", """{"model_type":"llama","vocab_size":49152,"hidden_size":576,"intermediate_size":1536,"num_hidden_layers":30,"num_attention_heads":9,"num_key_value_heads":3,"tie_word_embeddings":true}""", 134_515_008L)]
     [InlineData("Mistral-7B-v0.1", """{"model_type":"mistral","vocab_size":32000,"hidden_size":4096,"intermediate_size":14336,"num_hidden_layers":32,"num_attention_heads":32,"num_key_value_heads":8,"tie_word_embeddings":false,"sliding_window":4096}""", 7_241_732_096L)]
     [InlineData("Phi-3-mini-4k", """{"model_type":"phi3","vocab_size":32064,"hidden_size":3072,"intermediate_size":8192,"num_hidden_layers":32,"num_attention_heads":32,"num_key_value_heads":32,"tie_word_embeddings":false,"sliding_window":2047}""", 3_821_079_552L)]
+    [InlineData("gemma-2-2b", """{"model_type":"gemma2","vocab_size":256000,"hidden_size":2304,"intermediate_size":9216,"num_hidden_layers":26,"num_attention_heads":8,"num_key_value_heads":4,"head_dim":256,"query_pre_attn_scalar":256,"sliding_window":4096,"attn_logit_softcapping":50.0,"final_logit_softcapping":30.0,"hidden_activation":"gelu_pytorch_tanh"}""", 2_614_341_888L)]
     public void PublishedConfig_CountsThePublishedParameters(string model, string config, long published)
         => Assert.True(published == HfConfig.Parse(JsonNode.Parse(config)!.AsObject()).ParameterCount(), model);
 
@@ -135,6 +136,40 @@ public sealed class ArchitectureFamilyTests
     }
 
     [Fact]
+    public void Gemma2_GivesTheLogitsOfTheNaiveReference()
+    {
+        using var dir = new TempDirectory();
+        manual_seed(13);
+        var json = JsonNode.Parse("""{"model_type":"gemma2","vocab_size":97,"hidden_size":32,"intermediate_size":48,"num_hidden_layers":2,"num_attention_heads":4,"num_key_value_heads":2,"head_dim":12,"query_pre_attn_scalar":10,"sliding_window":4,"attn_logit_softcapping":2.0,"final_logit_softcapping":3.0,"rms_norm_eps":1e-6,"rope_theta":10000.0,"max_position_embeddings":64}""")!.AsObject();
+        var w = new Dictionary<string, Tensor> { ["model.embed_tokens.weight"] = randn(97, 32) * 0.3, ["model.norm.weight"] = randn(32) * 0.1 };
+        for (int l = 0; l < 2; l++)
+        {
+            string p = $"model.layers.{l}.";
+            foreach (var norm in new[] { "input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm" })
+                w[p + norm + ".weight"] = randn(32) * 0.1;
+            w[p + "self_attn.q_proj.weight"] = randn(4 * 12, 32) * 0.3;
+            w[p + "self_attn.k_proj.weight"] = randn(2 * 12, 32) * 0.3;
+            w[p + "self_attn.v_proj.weight"] = randn(2 * 12, 32) * 0.3;
+            w[p + "self_attn.o_proj.weight"] = randn(32, 4 * 12) * 0.3;
+            w[p + "mlp.gate_proj.weight"] = randn(48, 32) * 0.3;
+            w[p + "mlp.up_proj.weight"] = randn(48, 32) * 0.3;
+            w[p + "mlp.down_proj.weight"] = randn(32, 48) * 0.3;
+        }
+        Safetensors.Write(Path.Combine(dir.Path, "model.safetensors"), w);
+        File.WriteAllText(Path.Combine(dir.Path, "config.json"), json.ToJsonString());
+
+        using var model = HfCheckpoint.Load(dir.Path);
+        Assert.Equal(model.Config.ParameterCount(), model.parameters().Sum(p => p.numel()));
+        var expected = NaiveTransformers.Gemma2Logits(w, Ids, 2, 4, 2, 12, 10000, 1e-6, queryScalar: 10, attentionCap: 2, finalCap: 3, window: 4);
+        var actual = model.forward(tensor(Ids).unsqueeze(0))[0];
+        Assert.True(actual.allclose(expected, rtol: 1e-4, atol: 1e-4), $"max diff {(actual - expected).abs().max().item<float>()}");
+        // and with a KV cache, one token at a time, as generation runs it
+        using var cache = new KvCache(2);
+        var stepwise = cat(Ids.Select((id, i) => model.Forward(tensor(new[] { id }).unsqueeze(0), cache: cache)[0]).ToArray(), 0);
+        Assert.True(stepwise.allclose(expected, rtol: 1e-4, atol: 1e-4), $"cached: max diff {(stepwise - expected).abs().max().item<float>()}");
+    }
+
+    [Fact]
     public void Phi3Adapter_TargetsTheFusedQkvProjection_ByDefault_WithPeftNames()
     {
         using var dir = new TempDirectory();
@@ -183,7 +218,8 @@ public sealed class ArchitectureFamilyTests
     }
 
     [Theory]
-    [InlineData("""{"model_type":"gemma2"}""", "model_type 'gemma2' is not supported")]
+    [InlineData("""{"model_type":"gemma3"}""", "model_type 'gemma3' is not supported")]
+    [InlineData("""{"model_type":"llama","hidden_act":"relu"}""", "hidden_act 'relu' is not supported")]
     [InlineData("""{"model_type":"llama","rope_scaling":{"rope_type":"longrope","factor":4.0}}""", "rope_scaling type 'longrope' is not supported")]
     [InlineData("""{"model_type":"qwen2","use_sliding_window":true}""", "use_sliding_window true")]
     [InlineData("""{"model_type":"phi3","partial_rotary_factor":0.75}""", "partial_rotary_factor 0.75")]

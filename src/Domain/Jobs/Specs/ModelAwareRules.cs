@@ -58,7 +58,7 @@ public static class ModelContext
             return type switch
             {
                 "gpt2" => Int(root, "n_positions") ?? 1024,
-                "llama" or "mistral" or "qwen2" or "qwen3" or "phi3" => Int(root, "max_position_embeddings") ?? 2048,
+                "llama" or "mistral" or "qwen2" or "qwen3" or "phi3" or "gemma2" => Int(root, "max_position_embeddings") ?? 2048,
                 _ => null,   // an architecture the engine cannot load: the job fails at model load
             };
         }

@@ -42,6 +42,7 @@ public static class HfConfig
             }.Validate();
         }
         int heads = Int(json, "num_attention_heads") ?? 32, hidden = Int(json, "hidden_size") ?? 4096;
+        bool gemma = modelType == "gemma2";
         return new ModelConfig
         {
             Architecture = ModelArchitecture.Llama, ModelType = modelType,
@@ -53,8 +54,14 @@ public static class HfConfig
             ExplicitHeadDim = Int(json, "head_dim") is int d && d != hidden / heads ? d : null,
             QkNorm = modelType == "qwen3",
             FusedProjections = modelType == "phi3",
-            SlidingWindow = modelType is "mistral" or "phi3" ? Int(json, "sliding_window") : null,
-            TieWordEmbeddings = json["tie_word_embeddings"]?.GetValue<bool>() ?? false,
+            SlidingWindow = modelType is "mistral" or "phi3" or "gemma2" ? Int(json, "sliding_window") : null,
+            SlidingWindowOnEvenLayers = gemma,
+            GemmaBlock = gemma,
+            HiddenActivation = Str(json, "hidden_activation") ?? Str(json, "hidden_act") ?? (gemma ? "gelu_pytorch_tanh" : "silu"),
+            AttentionLogitSoftcap = gemma ? Dbl(json, "attn_logit_softcapping") : null,
+            FinalLogitSoftcap = gemma ? Dbl(json, "final_logit_softcapping") : null,
+            QueryPreAttentionScalar = gemma ? Dbl(json, "query_pre_attn_scalar") : null,
+            TieWordEmbeddings = json["tie_word_embeddings"]?.GetValue<bool>() ?? gemma, // Gemma2Config ties by default
             AttentionBias = modelType == "qwen2" || (json["attention_bias"]?.GetValue<bool>() ?? false),
             BosTokenId = TokenId(json, "bos_token_id"), EosTokenId = TokenId(json, "eos_token_id"), TorchDtype = dtype,
             NameOrPath = nameOrPath, SourceJson = source,
@@ -81,6 +88,7 @@ public static class HfConfig
             Default("architectures", new JsonArray(config.ModelType switch
             {
                 "qwen2" => "Qwen2ForCausalLM", "qwen3" => "Qwen3ForCausalLM", "mistral" => "MistralForCausalLM", "phi3" => "Phi3ForCausalLM",
+                "gemma2" => "Gemma2ForCausalLM",
                 _ => "LlamaForCausalLM",
             }));
             Set("model_type", config.ModelType); Set("vocab_size", config.VocabSize); Set("hidden_size", config.HiddenSize);
@@ -91,7 +99,7 @@ public static class HfConfig
             Set("attention_bias", config.AttentionBias); Default("initializer_range", 0.02);
             if (config.ExplicitHeadDim is int headDim) Set("head_dim", headDim);
             if (config.RopeScaling is null) Default("rope_scaling", null);
-            if (config.ModelType is "mistral" or "phi3") Default("sliding_window", config.SlidingWindow);
+            if (config.ModelType is "mistral" or "phi3" or "gemma2") Default("sliding_window", config.SlidingWindow);
         }
         if (config.BosTokenId is int bos) Default("bos_token_id", bos);
         if (config.EosTokenId is int eos) Default("eos_token_id", eos);

@@ -5,16 +5,21 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace TuningService.Worker.Engine.Models;
 
-/// <summary>Root-mean-square norm (Llama): x / rms(x) * weight, computed in float32.</summary>
+/// <summary>
+/// Root-mean-square norm (Llama): x / rms(x) * weight, computed in float32. Gemma stores the weight as an offset
+/// from 1 (<paramref name="unitOffset"/>): x / rms(x) * (1 + weight), scaled in float32 before the cast back.
+/// </summary>
 public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
     private readonly double eps;
+    private readonly bool unitOffset;
 
-    public RmsNorm(long size, double eps) : base(nameof(RmsNorm))
+    public RmsNorm(long size, double eps, bool unitOffset = false) : base(nameof(RmsNorm))
     {
-        weight = new Parameter(ones(size));
+        weight = new Parameter(unitOffset ? zeros(size) : ones(size));
         this.eps = eps;
+        this.unitOffset = unitOffset;
         RegisterComponents();
     }
 
@@ -22,7 +27,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     {
         var x32 = x.to(ScalarType.Float32);
         var normed = x32 * (x32.pow(2).mean([-1], keepdim: true) + eps).rsqrt(); // (..., C)
-        return weight * normed.to(x.dtype);
+        return unitOffset ? (normed * (weight.to(ScalarType.Float32) + 1)).to(x.dtype) : weight * normed.to(x.dtype);
     }
 }
 

@@ -28,7 +28,11 @@ public sealed class LlamaModel : CausalLanguageModel
         return model.Forward(inputIds, positions, mask, cache); // (B, T, C)
     }
 
-    public override Tensor Logits(Tensor hidden) => lm_head is null ? F.linear(hidden, model.TokenEmbedding) : lm_head.forward(hidden); // (B, T, V)
+    public override Tensor Logits(Tensor hidden)
+    {
+        var logits = lm_head is null ? F.linear(hidden, model.TokenEmbedding) : lm_head.forward(hidden); // (B, T, V)
+        return Config.FinalLogitSoftcap is double cap ? (logits / cap).tanh() * cap : logits;
+    }
 
     public override void InitializeWeights()
     {
@@ -36,7 +40,7 @@ public sealed class LlamaModel : CausalLanguageModel
         foreach (var (name, p) in named_parameters())
         {
             if (name.EndsWith(".bias")) p.zero_();
-            else if (name.EndsWith("norm.weight")) p.fill_(1.0);
+            else if (name.EndsWith("norm.weight")) p.fill_(Config.GemmaBlock ? 0.0 : 1.0); // Gemma's norm weights are offsets from 1
             else nn.init.normal_(p, 0, 0.02);
         }
     }
@@ -55,7 +59,7 @@ internal sealed class LlamaDecoder : nn.Module
     {
         embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize);
         layers = new ModuleList<LlamaBlock>(Enumerable.Range(0, config.NumLayers).Select(i => new LlamaBlock(config, i)).ToArray());
-        norm = new RmsNorm(config.HiddenSize, config.NormEps);
+        norm = new RmsNorm(config.HiddenSize, config.NormEps, config.GemmaBlock);
         this.config = config;
         (inverseFrequencies, attentionFactor) = RotaryFrequencies.For(config, config.MaxPositionEmbeddings);
         RegisterComponents();
@@ -66,6 +70,7 @@ internal sealed class LlamaDecoder : nn.Module
     public Tensor Forward(Tensor inputIds, Tensor positions, Tensor? mask, KvCache? cache)
     {
         var x = embed_tokens.forward(inputIds);                                          // (B, T, C)
+        if (config.GemmaBlock) x = x * Math.Sqrt(config.HiddenSize);                    // Gemma scales embeddings by √C
         var (inverse, factor) = config.RopeScaling?.Type == "dynamic"
             ? RotaryFrequencies.For(config, positions.max().item<long>() + 1)              // CPU-GPU sync point, dynamic NTK only
             : (inverseFrequencies, attentionFactor);
@@ -83,21 +88,35 @@ internal sealed class LlamaBlock : nn.Module
     private readonly RmsNorm input_layernorm;
     private readonly LlamaAttention self_attn;
     private readonly RmsNorm post_attention_layernorm;
+    private readonly RmsNorm? pre_feedforward_layernorm;   // Gemma 2's sandwich: post_attention_layernorm then norms the attention's output
+    private readonly RmsNorm? post_feedforward_layernorm;
     private readonly LlamaMlp mlp;
 
     public LlamaBlock(ModelConfig config, int layer) : base(nameof(LlamaBlock))
     {
-        input_layernorm = new RmsNorm(config.HiddenSize, config.NormEps);
+        bool gemma = config.GemmaBlock;
+        input_layernorm = new RmsNorm(config.HiddenSize, config.NormEps, gemma);
         self_attn = new LlamaAttention(config, layer);
-        post_attention_layernorm = new RmsNorm(config.HiddenSize, config.NormEps);
+        post_attention_layernorm = new RmsNorm(config.HiddenSize, config.NormEps, gemma);
+        if (gemma)
+        {
+            pre_feedforward_layernorm = new RmsNorm(config.HiddenSize, config.NormEps, gemma);
+            post_feedforward_layernorm = new RmsNorm(config.HiddenSize, config.NormEps, gemma);
+        }
         mlp = new LlamaMlp(config);
         RegisterComponents();
     }
 
     public Tensor Forward(Tensor x, (Tensor Cos, Tensor Sin) rotary, Tensor? mask, KvCache? cache)
     {
-        x = x + self_attn.Forward(input_layernorm.forward(x), rotary, mask, cache);
-        return x + mlp.forward(post_attention_layernorm.forward(x));
+        var attention = self_attn.Forward(input_layernorm.forward(x), rotary, mask, cache);
+        if (pre_feedforward_layernorm is null || post_feedforward_layernorm is null)
+        {
+            x = x + attention;
+            return x + mlp.forward(post_attention_layernorm.forward(x));
+        }
+        x = x + post_attention_layernorm.forward(attention);
+        return x + post_feedforward_layernorm.forward(mlp.forward(pre_feedforward_layernorm.forward(x)));
     }
 }
 
@@ -112,6 +131,8 @@ internal sealed class LlamaAttention : nn.Module
     private readonly RmsNorm? k_norm;
     private readonly int heads, kvHeads, headDim, layer;
     private readonly int? slidingWindow;
+    private readonly double? softcap;
+    private readonly double queryScale;  // multiplies q so that SDPA's 1/√D becomes 1/√query_pre_attn_scalar
 
     public LlamaAttention(ModelConfig config, int layer) : base(nameof(LlamaAttention))
     {
@@ -132,7 +153,9 @@ internal sealed class LlamaAttention : nn.Module
             q_norm = new RmsNorm(headDim, config.NormEps);
             k_norm = new RmsNorm(headDim, config.NormEps);
         }
-        slidingWindow = config.SlidingWindow;
+        slidingWindow = config.SlidingWindowOnEvenLayers && layer % 2 == 1 ? null : config.SlidingWindow;
+        softcap = config.AttentionLogitSoftcap;
+        queryScale = config.QueryPreAttentionScalar is double scalar ? Math.Sqrt(headDim / scalar) : 1.0;
         RegisterComponents();
     }
 
@@ -155,9 +178,24 @@ internal sealed class LlamaAttention : nn.Module
             v = v.repeat_interleave(heads / kvHeads, 1);
         }
         if (slidingWindow is int window && k.shape[2] > window) mask = WithinWindow(mask, t, k.shape[2], window, x.device);
-        bool causal = mask is null && t > 1;
-        var y = F.scaled_dot_product_attention(q, k, v, mask, 0.0, causal);    // (B, H, T, D)
+        if (queryScale != 1.0) q = q * queryScale;
+        var y = softcap is double cap ? SoftcappedAttention(q, k, v, mask, cap)
+            : F.scaled_dot_product_attention(q, k, v, mask, 0.0, mask is null && t > 1); // (B, H, T, D)
         return o_proj.forward(y.transpose(1, 2).reshape(b, t, heads * headDim));
+    }
+
+    /// <summary>
+    /// Gemma 2's attention, written out because the scores are soft-capped (cap · tanh(s / cap)) before the mask and
+    /// softmax, which SDPA cannot do: (B, H, T, D) with keys and values (B, H, S, D); softmax in float32.
+    /// </summary>
+    private static Tensor SoftcappedAttention(Tensor q, Tensor k, Tensor v, Tensor? mask, double cap)
+    {
+        long t = q.shape[2], s = k.shape[2];
+        var scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(q.shape[3]);          // (B, H, T, S)
+        scores = (scores / cap).tanh() * cap;
+        var allowed = mask ?? (arange(s, device: q.device).unsqueeze(0) <= arange(s - t, s, device: q.device).unsqueeze(1)); // causal (T, S)
+        scores = scores.masked_fill(allowed.logical_not(), double.NegativeInfinity);
+        return scores.to(ScalarType.Float32).softmax(-1).to(q.dtype).matmul(v);
     }
 
     /// <summary>Queries (B, T, H·D), keys and values (B, T, H_kv·D): three projections, or one fused one split by columns.</summary>
@@ -195,9 +233,11 @@ internal sealed class LlamaMlp : nn.Module<Tensor, Tensor>
     private readonly AdaptableLinear? up_proj;
     private readonly AdaptableLinear? gate_up_proj;  // Phi-3: gate and up as one 2I × C weight, gate first
     private readonly AdaptableLinear down_proj;
+    private readonly bool gelu;                      // Gemma's GeGLU (gelu_pytorch_tanh) instead of SwiGLU
 
     public LlamaMlp(ModelConfig config) : base(nameof(LlamaMlp))
     {
+        gelu = config.HiddenActivation is "gelu_pytorch_tanh" or "gelu_new";
         if (config.FusedProjections) gate_up_proj = new AdaptableLinear(config.HiddenSize, 2 * config.IntermediateSize, hasBias: false);
         else
         {
@@ -208,10 +248,12 @@ internal sealed class LlamaMlp : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)                                     // SwiGLU, (B, T, I) inside
+    private Tensor Activate(Tensor gate) => gelu ? F.gelu(gate, GELU.Approximate.tanh) : F.silu(gate);
+
+    public override Tensor forward(Tensor x)                                     // SwiGLU or GeGLU, (B, T, I) inside
     {
-        if (gate_up_proj is null) return down_proj.forward(F.silu(gate_proj!.forward(x)) * up_proj!.forward(x));
+        if (gate_up_proj is null) return down_proj.forward(Activate(gate_proj!.forward(x)) * up_proj!.forward(x));
         var halves = gate_up_proj.forward(x).chunk(2, -1);
-        return down_proj.forward(F.silu(halves[0]) * halves[1]);
+        return down_proj.forward(Activate(halves[0]) * halves[1]);
     }
 }

@@ -16,7 +16,7 @@ public enum ModelArchitecture
 public sealed record ModelConfig
 {
     public ModelArchitecture Architecture { get; init; } = ModelArchitecture.Gpt2;
-    /// <summary>Hugging Face <c>model_type</c>: gpt2, llama, mistral, qwen2, qwen3, phi3.</summary>
+    /// <summary>Hugging Face <c>model_type</c>: gpt2, llama, mistral, qwen2, qwen3, phi3, gemma2.</summary>
     public string ModelType { get; init; } = "gpt2";
     public int VocabSize { get; init; } = 50257;
     /// <summary>Width of the residual stream (C).</summary>
@@ -43,6 +43,18 @@ public sealed record ModelConfig
     public bool QkNorm { get; init; }
     /// <summary>Each position attends to at most this many positions, itself included (Mistral's sliding_window); null = all.</summary>
     public int? SlidingWindow { get; init; }
+    /// <summary>The sliding window applies to even layers only, the others attend globally (Gemma 2).</summary>
+    public bool SlidingWindowOnEvenLayers { get; init; }
+    /// <summary>Gemma 2's block: embeddings × √C, RMSNorm weights stored as offsets from 1, and a norm after attention and after the MLP too.</summary>
+    public bool GemmaBlock { get; init; }
+    /// <summary>The MLP's gate activation: silu (SwiGLU) or gelu_pytorch_tanh (Gemma's GeGLU).</summary>
+    public string HiddenActivation { get; init; } = "silu";
+    /// <summary>Attention scores are cap · tanh(score / cap) (Gemma 2: 50); null = none.</summary>
+    public double? AttentionLogitSoftcap { get; init; }
+    /// <summary>Output logits are cap · tanh(logit / cap) (Gemma 2: 30); null = none.</summary>
+    public double? FinalLogitSoftcap { get; init; }
+    /// <summary>Scores are scaled by this^−½ instead of D^−½ (Gemma 2's query_pre_attn_scalar); null = D.</summary>
+    public double? QueryPreAttentionScalar { get; init; }
     /// <summary>Output head shares the token embedding matrix.</summary>
     public bool TieWordEmbeddings { get; init; } = true;
     /// <summary>q/k/v projections carry a bias (Qwen2).</summary>
@@ -73,7 +85,7 @@ public sealed record ModelConfig
         }
         long q = (long)NumHeads * HeadDim, kv = (long)NumKeyValueHeads * HeadDim;
         long attention = c * q + 2 * c * kv + q * c + (AttentionBias ? q + 2 * kv : 0);
-        long llamaBlock = c + attention + (QkNorm ? 2L * HeadDim : 0) + c + 3 * c * i;
+        long llamaBlock = c + attention + (QkNorm ? 2L * HeadDim : 0) + c + 3 * c * i + (GemmaBlock ? 2 * c : 0);
         return v * c + l * llamaBlock + c + (TieWordEmbeddings ? 0 : v * c);
     }
 

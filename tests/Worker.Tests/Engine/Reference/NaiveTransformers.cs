@@ -72,6 +72,45 @@ public static class NaiveTransformers
         return x.matmul(head.t());
     }
 
+    /// <summary>
+    /// Gemma 2 logits (T, V), read from the paper and transformers' modeling_gemma2: embeddings × √C; RMSNorm
+    /// weights as offsets from 1; norms before and after attention and the GeGLU MLP; scores scaled by
+    /// query_pre_attn_scalar^−½ and soft-capped (cap · tanh(s / cap)); even layers attend within a sliding window;
+    /// tied head; logits soft-capped.
+    /// </summary>
+    public static Tensor Gemma2Logits(IReadOnlyDictionary<string, Tensor> w, long[] ids, int layers, int heads, int kvHeads, int d,
+        double theta, double eps, double queryScalar, double attentionCap, double finalCap, int window)
+    {
+        int t = ids.Length;
+        Tensor Norm(Tensor x, string name) => x / (x.pow(2).mean([-1], keepdim: true) + eps).sqrt() * (1 + w[name]);
+        var x = w["model.embed_tokens.weight"][tensor(ids)] * Math.Sqrt(w["model.embed_tokens.weight"].shape[1]); // (T, C)
+        for (int l = 0; l < layers; l++)
+        {
+            string p = $"model.layers.{l}.";
+            var h = Norm(x, p + "input_layernorm.weight");
+            var q = Rotate(h.matmul(w[p + "self_attn.q_proj.weight"].t()), heads, d, r => Math.Pow(theta, -2 * r), 1.0);
+            var k = Rotate(h.matmul(w[p + "self_attn.k_proj.weight"].t()), kvHeads, d, r => Math.Pow(theta, -2 * r), 1.0);
+            var v = h.matmul(w[p + "self_attn.v_proj.weight"].t());
+            var outputs = new List<Tensor>();
+            for (int head = 0; head < heads; head++)
+            {
+                int kv = head / (heads / kvHeads);
+                var scores = q[.., (head * d)..((head + 1) * d)].matmul(k[.., (kv * d)..((kv + 1) * d)].t()) / Math.Sqrt(queryScalar);
+                scores = (scores / attentionCap).tanh() * attentionCap;
+                scores = scores.masked_fill(ones(t, t, ScalarType.Bool).triu(1), double.NegativeInfinity);
+                if (l % 2 == 0) scores = scores.masked_fill(ones(t, t, ScalarType.Bool).tril(-window), double.NegativeInfinity);
+                outputs.Add(scores.softmax(-1).matmul(v[.., (kv * d)..((kv + 1) * d)]));
+            }
+            x = x + Norm(cat(outputs, 1).matmul(w[p + "self_attn.o_proj.weight"].t()), p + "post_attention_layernorm.weight");
+            h = Norm(x, p + "pre_feedforward_layernorm.weight");
+            var gate = h.matmul(w[p + "mlp.gate_proj.weight"].t());
+            var gelu = 0.5 * gate * (1 + (Math.Sqrt(2 / Math.PI) * (gate + 0.044715 * gate.pow(3))).tanh());
+            x = x + Norm((gelu * h.matmul(w[p + "mlp.up_proj.weight"].t())).matmul(w[p + "mlp.down_proj.weight"].t()), p + "post_feedforward_layernorm.weight");
+        }
+        var logits = Norm(x, "model.norm.weight").matmul(w["model.embed_tokens.weight"].t());
+        return (logits / finalCap).tanh() * finalCap;
+    }
+
     private static Tensor LayerNorm(Tensor x, Tensor weight, Tensor bias, double eps)
     {
         var mean = x.mean([-1], keepdim: true);
