@@ -112,7 +112,7 @@ public static class Extensions
     public static void MapApiAreas(this WebApplication app)
     {
         var v1 = app.MapGroup("/v1").RequireAuthorization();
-        v1.MapGet("/me", (CallerContext caller) => TypedResults.Ok(new { project_id = caller.ProjectId, admin = caller.IsAdmin }))
+        v1.MapGet("/me", (CallerContext caller) => TypedResults.Ok(new CallerIdentity(caller.ProjectId, caller.IsAdmin)))
             .WithName("WhoAmI").WithSummary("The project and role of the calling key.").WithTags("Auth");
         v1.MapOrganizationApi();
         v1.MapJobsApi();

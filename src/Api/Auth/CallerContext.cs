@@ -14,3 +14,8 @@ public sealed class CallerContext(IHttpContextAccessor accessor)
 
     public bool IsAdmin => User.HasClaim(ApiKeyAuthenticationHandler.AdminClaim, "true");
 }
+
+/// <summary>The answer of <c>GET /v1/me</c>: the project the key belongs to and whether it is the admin key.</summary>
+/// <param name="ProjectId">The project the key's requests act on.</param>
+/// <param name="Admin">True for the admin key (manages projects and keys, opens /hangfire).</param>
+public sealed record CallerIdentity(string ProjectId, bool Admin);

@@ -28,7 +28,7 @@ public static class SwaggerSetup
                 [new OpenApiSecuritySchemeReference("bearer", doc)] = [],
             });
             var xml = Path.Combine(AppContext.BaseDirectory, "TuningService.Api.xml");
-            if (File.Exists(xml)) o.IncludeXmlComments(xml);
+            if (File.Exists(xml)) o.IncludeXmlComments(ReadableXmlDocs.From(xml));
             o.SupportNonNullableReferenceTypes();
         });
     }

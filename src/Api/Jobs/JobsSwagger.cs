@@ -11,7 +11,7 @@ internal static class JobsSwagger
     public static void Configure(SwaggerGenOptions o)
     {
         var domainXml = Path.Combine(AppContext.BaseDirectory, "TuningService.Domain.xml");
-        if (File.Exists(domainXml)) o.IncludeXmlComments(domainXml);
+        if (File.Exists(domainXml)) o.IncludeXmlComments(Infrastructure.ReadableXmlDocs.From(domainXml));
         o.SchemaFilter<HyperparameterRangesSchemaFilter>();
         o.OperationFilter<CreateJobExamplesFilter>();
     }

@@ -32,6 +32,17 @@ public sealed class HealthAndSwaggerTests(ApiFactory api) : IClassFixture<ApiFac
     }
 
     [Fact]
+    public async Task OpenApiDocument_NamesNoCSharpMembersOrTypes()
+    {
+        var text = await api.CreateClient(apiKey: null).GetStringAsync("/swagger/v1/swagger.json");
+        foreach (var leak in new[] { "M:TuningService", "T:TuningService", "P:TuningService", "AnonymousType", "<>f__", "`1", "TuningService." })
+            Assert.DoesNotContain(leak, text);
+        using var document = JsonDocument.Parse(text);
+        Assert.All(document.RootElement.GetProperty("components").GetProperty("schemas").EnumerateObject(),
+            schema => Assert.Matches("^[A-Za-z][A-Za-z0-9]*$", schema.Name));
+    }
+
+    [Fact]
     public async Task UnknownRoute_Is404InErrorShape()
     {
         var response = await api.CreateAdminClient().GetAsync("/v1/no-such-thing");
