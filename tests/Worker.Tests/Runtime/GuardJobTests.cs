@@ -51,6 +51,12 @@ public sealed class GuardJobTests(RuntimeDatabase database, ITestOutputHelper ou
         var checkpoints = await database.CheckpointsAsync(jobId);
         var bestCheckpoint = Assert.Single(checkpoints, c => c.Step == best.Step && c.PrunedAt == null);
         Assert.Equal(best.Loss, bestCheckpoint.Metrics!.RootElement.GetProperty(MetricNames.ValidLoss).GetDouble(), 5);
+        // What the guards had seen is in the checkpoint's trainer state, so a run resumed from it would judge as this one did.
+        var stopCheckpoint = Assert.Single(checkpoints, c => c.Step == job.Step);
+        var runState = JsonDocument.Parse(File.ReadAllText(Path.Combine(database.ArtifactsRoot, stopCheckpoint.ArtifactPath, "trainer_state.json")))
+            .RootElement.GetProperty("run_state");
+        Assert.Equal((best.Step, job.Step), (runState.GetProperty("best_step").GetInt32(), runState.GetProperty("stopped_at").GetInt32()));
+        Assert.Equal(best.Loss, runState.GetProperty("best_valid_loss").GetDouble(), 5);
         await using (var db = database.CreateDbContext())
         {
             var model = db.Models.Single(m => m.Id == job.FineTunedModel);
