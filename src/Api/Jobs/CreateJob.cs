@@ -61,6 +61,8 @@ public static class CreateJob
         if (spec.ValidationFile is not null
             && (await CheckFileAsync(db, projectId, spec.ValidationFile, method, "validation_file", ct)).Error is { } validationError)
             return validationError;
+        if (spec.ReferenceFile is not null && await CheckReferenceFileAsync(db, projectId, spec.ReferenceFile, ct) is { } referenceError)
+            return referenceError;
         if (method == MethodTypes.Ppo && await CheckRewardModelAsync(models, projectId, spec.Method!.Ppo!.Hyperparameters!.RewardModel!, ct) is { } rewardError)
             return rewardError;
 
@@ -160,6 +162,19 @@ public static class CreateJob
             return (null, ApiErrors.BadRequest(
                 $"File '{fileId}' is in {file.Format ?? "an unknown"} format; a {method} job needs {string.Join(" or ", formats)}.", param, "format_mismatch"));
         return (file, null);
+    }
+
+    /// <summary>reference_file: a processed file of plain text lines (format text), whose loss measures forgetting.</summary>
+    private static async Task<JsonHttpResult<ErrorResponse>?> CheckReferenceFileAsync(TuningDbContext db, string projectId, string fileId, CancellationToken ct)
+    {
+        const string param = "reference_file", code = "invalid_reference_file";
+        var file = await db.Files.AsNoTracking().SingleOrDefaultAsync(f => f.Id == fileId && f.ProjectId == projectId, ct);
+        if (file is null) return ApiErrors.BadRequest($"File '{fileId}' does not exist.", param, code);
+        if (file.Status != DatasetFileStatus.Processed)
+            return ApiErrors.BadRequest($"File '{fileId}' is {file.Status}, not processed: {file.StatusDetails ?? "fix the file and upload it again"}.", param, code);
+        if (file.Format != Domain.Datasets.DatasetFormat.Text)
+            return ApiErrors.BadRequest($"File '{fileId}' is in {file.Format ?? "an unknown"} format; reference_file needs text lines ({{\"text\": \"...\"}}).", param, "format_mismatch");
+        return null;
     }
 
     private static async Task<JsonHttpResult<ErrorResponse>?> CheckRewardModelAsync(ModelCatalog models, string projectId, string id, CancellationToken ct)

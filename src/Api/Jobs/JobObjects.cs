@@ -27,6 +27,8 @@ public sealed record JobObject
     public long? TrainedTokens { get; init; }
     public required string TrainingFile { get; init; }
     public string? ValidationFile { get; init; }
+    /// <summary>The plain-text file whose loss measures forgetting (metrics reference_loss and forgetting), or null.</summary>
+    public string? ReferenceFile { get; init; }
     public required IReadOnlyDictionary<string, string> Metadata { get; init; }
     public IReadOnlyList<object> Integrations { get; init; } = [];
     public string? UserProvidedSuffix { get; init; }
@@ -57,6 +59,7 @@ public sealed record JobObject
             TrainedTokens = job.TrainedTokens,
             TrainingFile = job.TrainingFileId,
             ValidationFile = job.ValidationFileId,
+            ReferenceFile = spec.ReferenceFile,
             Metadata = job.Metadata,
             UserProvidedSuffix = job.Suffix,
             Progress = new JobProgress(job.Step, job.TotalSteps, job.Epoch),

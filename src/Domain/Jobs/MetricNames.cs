@@ -27,6 +27,24 @@ public static class MetricNames
     /// <summary>Input tokens (padding excluded) trained on since the start of the run.</summary>
     public const string TrainedTokens = "trained_tokens";
 
+    // Guards against the seed's pitfalls.
+    /// <summary>Lowest validation loss seen so far (at every evaluation).</summary>
+    public const string BestValidLoss = "best_valid_loss";
+    /// <summary>The step whose weights the job publishes (the best checkpoint by validation loss, or the last step); on the final report.</summary>
+    public const string PublishedStep = "published_step";
+    /// <summary>Mean loss per token on the job's reference_file (general text the model should not forget).</summary>
+    public const string ReferenceLoss = "reference_loss";
+    /// <summary>Relative rise of reference_loss since before training: (now − before) / before; 0.1 = 10% worse.</summary>
+    public const string Forgetting = "forgetting";
+    /// <summary>PPO: the KL penalty coefficient used by the last update (moves when kl_target is set).</summary>
+    public const string KlCoef = "objective/kl_coef";
+    /// <summary>PPO: mean response length minus that of the run's first rollout, in tokens (a length-exploiting policy drifts).</summary>
+    public const string ResponseLengthDrift = "val/response_length_drift";
+    /// <summary>PPO: mean reward-model score minus that of the run's first rollout.</summary>
+    public const string ScoreGain = "objective/score_gain";
+    /// <summary>PPO: score gain per nat of KL to the reference (reward vs KL); reported once the KL exceeds 0.01.</summary>
+    public const string ScoreGainPerKl = "objective/score_gain_per_kl";
+
     /// <summary>The validation name of a training metric: train_loss → valid_loss, accuracy → valid_accuracy.</summary>
     public static string Valid(string trainName) => "valid_" + (trainName.StartsWith("train_", StringComparison.Ordinal) ? trainName[6..] : trainName);
 

@@ -35,8 +35,11 @@ public sealed class CheckpointRegistry(IDbContextFactory<TuningDbContext> dbFact
         foreach (var path in kept) Engine.Training.TrainingCheckpoint.DropResumeState(artifacts.FullPath(path));
     }
 
-    /// <summary>Registers a checkpoint already written to <paramref name="relativePath"/>, then prunes older ones beyond the newest <c>keep</c>.</summary>
-    public void Register(TrainingJob job, int step, string relativePath, string modelName, IReadOnlyDictionary<string, double?> metrics)
+    /// <summary>
+    /// Registers a checkpoint already written to <paramref name="relativePath"/>, then prunes older ones beyond the newest <c>keep</c>,
+    /// except <paramref name="keepStep"/>'s (the best checkpoint by validation loss, which the job will publish).
+    /// </summary>
+    public void Register(TrainingJob job, int step, string relativePath, string modelName, IReadOnlyDictionary<string, double?> metrics, int? keepStep = null)
     {
         using var db = dbFactory.CreateDbContext();
         if (db.Checkpoints.Any(c => c.JobId == job.Id && c.Step == step)) return; // written again after a resume: same step, same state
@@ -54,7 +57,7 @@ public sealed class CheckpointRegistry(IDbContextFactory<TuningDbContext> dbFact
         db.SaveChanges();
 
         var stale = db.Checkpoints.Where(c => c.JobId == job.Id && c.PrunedAt == null)
-            .OrderByDescending(c => c.Step).Skip(keep).ToList();
+            .OrderByDescending(c => c.Step).Skip(keep).ToList().Where(c => c.Step != keepStep).ToList();
         foreach (var checkpoint in stale)
         {
             artifacts.DeleteQuietly(checkpoint.ArtifactPath);

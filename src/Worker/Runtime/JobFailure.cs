@@ -13,6 +13,9 @@ public static class JobFailures
 {
     public const string InvalidTrainingFile = "invalid_training_file";
     public const string InvalidValidationFile = "invalid_validation_file";
+    public const string InvalidReferenceFile = "invalid_reference_file";
+    /// <summary>PPO: a rollout's mean KL to the reference passed kl_budget (the policy drifted too far: reward hacking).</summary>
+    public const string KlBudgetExceeded = "kl_budget_exceeded";
     public const string ExampleTooLong = "example_too_long";
     public const string OutOfMemory = "out_of_memory";
     public const string ModelLoadFailed = "model_load_failed";

@@ -10,18 +10,23 @@ namespace TuningService.Worker.Runtime;
 /// </summary>
 public static class JobSpecs
 {
-    /// <summary>The hyperparameters of the job's method; a spec without them, or of another method, is an error, never defaults.</summary>
-    public static T HyperparametersOf<T>(TrainingJob job) where T : Domain.Jobs.Specs.TrainingHyperparameters
+    /// <summary>The job's whole resolved spec.</summary>
+    public static JobSpec Of(TrainingJob job)
     {
-        JobSpec spec;
         try
         {
-            spec = JobSpecSerializer.Deserialize(job.Spec);
+            return JobSpecSerializer.Deserialize(job.Spec);
         }
         catch (JsonException e)
         {
             throw JobFailures.Fail(JobFailures.InvalidHyperparameters, $"The job's stored spec cannot be read: {e.Message}", "method", e);
         }
+    }
+
+    /// <summary>The hyperparameters of the job's method; a spec without them, or of another method, is an error, never defaults.</summary>
+    public static T HyperparametersOf<T>(TrainingJob job) where T : Domain.Jobs.Specs.TrainingHyperparameters
+    {
+        var spec = Of(job);
         return (spec.Method?.Selected ?? spec.Hyperparameters) as T
             ?? throw JobFailures.Fail(JobFailures.InvalidHyperparameters,
                 $"The job's stored spec has no {job.MethodType} hyperparameters; create the job again.", $"method.{job.MethodType}.hyperparameters");

@@ -97,7 +97,10 @@ public sealed class JobSpecResolverTests
     {
         var spec = Resolve(json);
         var h = spec.Method!.Selected!;
-        foreach (var property in h.GetType().GetProperties().Where(p => p.Name != nameof(TrainingHyperparameters.Lora)))
+        // Absent = off: a full fine-tune, no early stopping, a fixed kl_coef, no KL budget.
+        string[] offWhenAbsent = [nameof(TrainingHyperparameters.Lora), nameof(TrainingHyperparameters.EarlyStopping),
+            nameof(PpoHyperparameters.KlTarget), nameof(PpoHyperparameters.KlBudget)];
+        foreach (var property in h.GetType().GetProperties().Where(p => !offWhenAbsent.Contains(p.Name)))
             Assert.True(property.GetValue(h) is not null, $"{property.Name} is not resolved");
         if (h.Lora is { } lora)
             foreach (var property in lora.GetType().GetProperties())
@@ -126,7 +129,8 @@ public sealed class JobSpecResolverTests
     {
         foreach (var range in HyperparameterRanges.ByName.Values.Where(r => r.Default is not null))
             Assert.True(range.Contains(range.Value), $"{range.Name} default {range.Default} is outside its range");
-        Assert.Equal(["learning_rate", "total_episodes"], HyperparameterRanges.ByName.Values.Where(r => r.Default is null).Select(r => r.Name).Order());
+        // Computed (learning_rate, total_episodes) or off when absent (kl_target, kl_budget).
+        Assert.Equal(["kl_budget", "kl_target", "learning_rate", "total_episodes"], HyperparameterRanges.ByName.Values.Where(r => r.Default is null).Select(r => r.Name).Order());
         Assert.True(HyperparameterRanges.LearningRate.Contains(HyperparameterRanges.BaseLearningRate(MethodTypes.Supervised)));
     }
 
@@ -134,11 +138,12 @@ public sealed class JobSpecResolverTests
     public void EveryHyperparameterOfEveryMethod_HasARange_OrADocumentedDefault()
     {
         // Every JSON field a method's hyperparameters carry is covered by HyperparameterRanges, the single source (reward_model
-        // and target_modules are ids/lists, lora is an object); a field added without one fails here.
+        // and target_modules are ids/lists, lora and early_stopping are objects, publish's default is computed: best with
+        // early stopping, else last); a field added without one fails here.
         var names = new[] { typeof(SupervisedHyperparameters), typeof(InstructionHyperparameters), typeof(RewardModelHyperparameters),
-                typeof(DpoHyperparameters), typeof(PpoHyperparameters), typeof(LoraSpec) }
+                typeof(DpoHyperparameters), typeof(PpoHyperparameters), typeof(LoraSpec), typeof(EarlyStoppingSpec) }
             .SelectMany(t => t.GetProperties()).Select(p => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name)).Distinct()
-            .Except(["reward_model", "target_modules", "lora"]);
+            .Except(["reward_model", "target_modules", "lora", "early_stopping", "publish"]);
         Assert.All(names, name => Assert.True(
             HyperparameterRanges.ByName.ContainsKey(name) || HyperparameterRanges.DocumentedDefaults.ContainsKey(name), $"{name} has no range or default"));
     }

@@ -15,6 +15,8 @@ public sealed class JobSpecValidationTests
     private static string Base(string rest = "") => $$"""{"model":"tiny-gpt2","training_file":"file-1"{{(rest.Length > 0 ? "," + rest : "")}}}""";
     private static string Method(string type, string hyperparameters) =>
         Base("\"method\":{\"type\":\"" + type + "\",\"" + type + "\":{\"hyperparameters\":{" + hyperparameters + "}}}");
+    private static string WithValidation(string type, string hyperparameters) =>
+        Base("\"validation_file\":\"file-2\",\"method\":{\"type\":\"" + type + "\",\"" + type + "\":{\"hyperparameters\":{" + hyperparameters + "}}}");
     private static string Ppo(string extra) => Method("ppo", "\"reward_model\":\"ft:rm\"" + (extra.Length > 0 ? "," + extra : ""));
 
     public static TheoryData<string, string, string> InvalidSpecs() => new()
@@ -100,6 +102,25 @@ public sealed class JobSpecValidationTests
         { Ppo("\"total_episodes\":0"), "method.ppo.hyperparameters.total_episodes", "invalid_value" },
         { Ppo("\"missing_eos_penalty\":-1"), "method.ppo.hyperparameters.missing_eos_penalty", "invalid_value" },
         { Ppo("\"whiten_rewards\":1"), "method.ppo.hyperparameters.whiten_rewards", "invalid_type" },
+        { Ppo("\"kl_target\":0"), "method.ppo.hyperparameters.kl_target", "invalid_value" },
+        { Ppo("\"kl_horizon\":0"), "method.ppo.hyperparameters.kl_horizon", "invalid_value" },
+        { Ppo("\"kl_budget\":-1"), "method.ppo.hyperparameters.kl_budget", "invalid_value" },
+        { Ppo("\"kl_target\":6,\"kl_budget\":6"), "method.ppo.hyperparameters.kl_budget", "invalid_value" },
+        { Ppo("\"early_stopping\":{}"), "method.ppo.hyperparameters.early_stopping", "invalid_value" },
+        { Ppo("\"publish\":\"best\""), "method.ppo.hyperparameters.publish", "invalid_value" },
+        // guards: early stopping and publish best judge the validation loss; the reference text measures forgetting
+        { Method("supervised", "\"early_stopping\":{\"patience\":2}"), "method.supervised.hyperparameters.early_stopping", "invalid_value" },
+        { Method("instruction", "\"publish\":\"best\""), "method.instruction.hyperparameters.publish", "invalid_value" },
+        { WithValidation("supervised", "\"early_stopping\":{\"patience\":0}"), "method.supervised.hyperparameters.early_stopping.patience", "invalid_value" },
+        { WithValidation("supervised", "\"early_stopping\":{\"min_delta\":-0.1}"), "method.supervised.hyperparameters.early_stopping.min_delta", "invalid_value" },
+        { WithValidation("supervised", "\"early_stopping\":{\"patience\":\"3\"}"), "method.supervised.hyperparameters.early_stopping.patience", "invalid_type" },
+        { WithValidation("supervised", "\"early_stopping\":{\"wait\":3}"), "method.supervised.hyperparameters.early_stopping.wait", "unknown_parameter" },
+        { WithValidation("dpo", "\"publish\":\"first\""), "method.dpo.hyperparameters.publish", "invalid_value" },
+        { Method("supervised", "\"forgetting_threshold\":0"), "method.supervised.hyperparameters.forgetting_threshold", "invalid_value" },
+        { Base("\"reference_file\":\"\""), "reference_file", "invalid_value" },
+        { Base("\"reference_file\":\"file-2\",\"method\":{\"type\":\"reward_model\"}"), "reference_file", "invalid_value" },
+        { Base("\"integrations\":[{\"type\":\"wandb\",\"wandb\":{\"project\":\"p\"}}]"), "integrations", "invalid_value" },
+        { Base("\"integrations\":{\"type\":\"wandb\"}"), "integrations", "invalid_type" },
         // each rollout batch splits into num_mini_batches equal minibatches (absent = the default rollout_batch_size 8)
         { Ppo("\"rollout_batch_size\":6,\"num_mini_batches\":4"), "method.ppo.hyperparameters.num_mini_batches", "invalid_value" },
         { Ppo("\"num_mini_batches\":3"), "method.ppo.hyperparameters.num_mini_batches", "invalid_value" },
@@ -138,7 +159,31 @@ public sealed class JobSpecValidationTests
     [InlineData("""{"model":"m","training_file":"f","integrations":[],"unknown_top_level":1}""")]
     [InlineData("""{"model":"m","training_file":"f","method":{"type":"ppo","ppo":{"hyperparameters":{"reward_model":"ft:rm","rollout_batch_size":12,"num_mini_batches":4}}}}""")]
     [InlineData("""{"model":"m","training_file":"f","method":{"type":"ppo","ppo":{"hyperparameters":{"reward_model":"ft:rm","num_mini_batches":8}}}}""")]
+    [InlineData("""{"model":"m","training_file":"f","validation_file":"v","reference_file":"r","method":{"type":"supervised","supervised":{"hyperparameters":{"early_stopping":{"patience":2,"min_delta":0.01},"forgetting_threshold":0.2}}}}""")]
+    [InlineData("""{"model":"m","training_file":"f","validation_file":"v","method":{"type":"dpo","dpo":{"hyperparameters":{"early_stopping":null,"publish":"best"}}}}""")]
+    [InlineData("""{"model":"m","training_file":"f","method":{"type":"supervised","supervised":{"hyperparameters":{"early_stopping":null,"publish":"last"}}}}""")]
+    [InlineData("""{"model":"m","training_file":"f","reference_file":"r","method":{"type":"ppo","ppo":{"hyperparameters":{"reward_model":"ft:rm","kl_target":6,"kl_horizon":1000,"kl_budget":20}}}}""")]
     public void ValidSpec_HasNoErrors(string json) => Assert.Null(FirstError(json));
+
+    [Theory]
+    [InlineData("\"early_stopping\":{}", "best", 3, 0.0)]
+    [InlineData("\"early_stopping\":{\"patience\":5,\"min_delta\":0.01},\"publish\":\"last\"", "last", 5, 0.01)]
+    [InlineData("", "last", null, null)]
+    public void Resolution_FillsEarlyStopping_AndPublishesBestWhenItIsOn(string hyperparameters, string publish, int? patience, double? minDelta)
+    {
+        var h = Resolved(WithValidation("supervised", hyperparameters), contextLength: null).Method!.Supervised!.Hyperparameters!;
+        Assert.Equal(publish, h.Publish);
+        Assert.Equal(patience, h.EarlyStopping?.Patience);
+        Assert.Equal(minDelta, h.EarlyStopping?.MinDelta);
+        Assert.Equal(0.1, h.ForgettingThreshold);
+    }
+
+    [Fact]
+    public void Resolution_LeavesTheKlControllerAndBudgetOff_WithTrlsHorizon()
+    {
+        var h = Resolved(Ppo(""), contextLength: null).Method!.Ppo!.Hyperparameters!;
+        Assert.Equal((null, 10_000L, null, "last"), (h.KlTarget, h.KlHorizon, h.KlBudget, h.Publish));
+    }
 
     private static JobSpec Resolved(string json, int? contextLength) => JobSpecResolver.Resolve(
         JobSpecSerializer.TryParse(Encoding.UTF8.GetBytes(json), out _)!, new SpecResolutionContext(1, "gpt2", 10, contextLength));

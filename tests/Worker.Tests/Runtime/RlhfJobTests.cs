@@ -35,11 +35,13 @@ public sealed class RlhfJobTests(RuntimeDatabase database) : IClassFixture<Runti
         }
 
         var prompts = await database.AddFileAsync("prompt_only", PolitePreferences.PromptLines(8, seed: 3));
+        var reference = await database.AddFileAsync("text", new[] { "The museum opens at ten.", "Rain is expected on Sunday.", "He fixed the old bicycle." }
+            .Select(text => System.Text.Json.JsonSerializer.Serialize(new { text })));
         var ppoJobId = await database.SubmitAsync("ppo", prompts, new
         {
             reward_model = rewardJob.FineTunedModel, learning_rate = 1e-4, rollout_batch_size = 4, total_episodes = 8,
-            response_length = 8, ppo_epochs = 2, num_mini_batches = 2, missing_eos_penalty = 1.0,
-        });
+            response_length = 8, ppo_epochs = 2, num_mini_batches = 2, missing_eos_penalty = 1.0, kl_target = 0.5, kl_horizon = 4,
+        }, referenceFile: reference);
         var ppoJob = await database.WaitForAsync(ppoJobId, j => JobStatus.IsTerminal(j.Status), Timeout, () => worker.Output);
 
         Assert.Equal(JobStatus.Succeeded, ppoJob.Status);
@@ -52,6 +54,23 @@ public sealed class RlhfJobTests(RuntimeDatabase database) : IClassFixture<Runti
         Assert.Contains(events, e => e.Message.StartsWith("Sampled responses") && e.Data!.RootElement.GetProperty("samples").GetArrayLength() > 0);
         await using (var db = database.CreateDbContext())
             Assert.Equal(ModelKinds.FineTuned, db.Models.Single(m => m.Id == ppoJob.FineTunedModel).Kind);
+        // The adaptive controller: the first rollout comes from the reference (KL 0, below the target), so kl_coef falls by
+        // 20% × rollout_batch_size / kl_horizon = 20% before the second update. Forgetting is measured on the policy.
+        Assert.Equal([0.05, 0.04], ppoMetrics.Select(m => Math.Round(m.GetProperty("objective/kl_coef").GetDouble(), 6)));
+        Assert.True(ppoMetrics[^1].TryGetProperty("forgetting", out _));
+        Assert.True(ppoMetrics[^1].TryGetProperty("val/response_length_drift", out _));
+
+        // A KL budget the policy passes after its first update fails the job, naming the field.
+        var budgetJobId = await database.SubmitAsync("ppo", prompts, new
+        {
+            reward_model = rewardJob.FineTunedModel, learning_rate = 1e-2, rollout_batch_size = 4, total_episodes = 12,
+            response_length = 8, ppo_epochs = 2, num_mini_batches = 2, kl_estimator = "k3", kl_budget = 1e-4,
+        });
+        var budgetJob = await database.WaitForAsync(budgetJobId, j => JobStatus.IsTerminal(j.Status), Timeout, () => worker.Output);
+        Assert.Equal(JobStatus.Failed, budgetJob.Status);
+        Assert.Equal(("kl_budget_exceeded", "method.ppo.hyperparameters.kl_budget"), (budgetJob.ErrorCode, budgetJob.ErrorParam));
+        Assert.Contains("past kl_budget 0.0001", budgetJob.Error!.Message);
+        Assert.Contains("kl_target", budgetJob.Error.Message);
     }
 
     [Fact]

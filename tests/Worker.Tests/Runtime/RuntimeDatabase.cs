@@ -71,11 +71,11 @@ public sealed class RuntimeDatabase : IAsyncLifetime
     /// reads exactly the spec the API would store.
     /// </summary>
     public async Task<string> SubmitAsync(string method, string trainingFile, object hyperparameters, string? validationFile = null,
-        string model = "tiny-gpt2", long seed = 7)
+        string model = "tiny-gpt2", long seed = 7, string? referenceFile = null)
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object?>
         {
-            ["model"] = model, ["training_file"] = trainingFile, ["validation_file"] = validationFile, ["suffix"] = "test", ["seed"] = seed,
+            ["model"] = model, ["training_file"] = trainingFile, ["validation_file"] = validationFile, ["reference_file"] = referenceFile, ["suffix"] = "test", ["seed"] = seed,
             ["method"] = new Dictionary<string, object> { ["type"] = method, [method] = new { hyperparameters } },
         }, new JsonSerializerOptions { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull });
         var request = JobSpecSerializer.TryParse(body, out var parseError) ?? throw new ArgumentException($"{parseError}", nameof(hyperparameters));

@@ -55,6 +55,16 @@ public static class HyperparameterRanges
     /// <summary>Optimizer steps between checkpoints.</summary>
     public static readonly NumericRange CheckpointInterval = new("checkpoint_interval", 100, 1, 1_000_000);
 
+    // Guards against the seed's pitfalls: overfitting (early stopping, best checkpoint) and forgetting (reference text).
+    /// <summary>Evaluations without an improvement of the validation loss before training stops.</summary>
+    public static readonly NumericRange Patience = new("patience", 3, 1, 1000);
+    /// <summary>Smallest fall of the validation loss (nats per token) that counts as an improvement.</summary>
+    public static readonly NumericRange MinDelta = new("min_delta", 0, 0, 1000);
+    /// <summary>Relative rise of the reference text's loss past which a forgetting warning is raised (0.1 = 10%).</summary>
+    public static readonly NumericRange ForgettingThreshold = new("forgetting_threshold", 0.1, 0, 100, MinExclusive: true);
+    /// <summary>Reference lines whose loss is measured (the first ones of reference_file); measuring costs an evaluation pass.</summary>
+    public const int MaxReferenceLines = 256;
+
     // LoRA (absent = full fine-tune).
     public static readonly NumericRange LoraR = new("r", 8, 1, 1024);
     public static readonly NumericRange LoraAlpha = new("alpha", 16, 1, 4096);
@@ -91,6 +101,12 @@ public static class HyperparameterRanges
     public static readonly NumericRange TotalEpisodes = new("total_episodes", null, 1, 100_000_000);
     /// <summary>Subtracted from the reward of a response that hit response_length without an end-of-sequence token; 0 = none.</summary>
     public static readonly NumericRange MissingEosPenalty = new("missing_eos_penalty", 0, 0, 100);
+    /// <summary>Adaptive KL controller's target (nats per response, as objective/kl); absent = kl_coef stays fixed.</summary>
+    public static readonly NumericRange KlTarget = new("kl_target", null, 0, 1000, MinExclusive: true);
+    /// <summary>Adaptive KL controller's horizon in episodes (Ziegler et al. 2019; TRL's default 10000).</summary>
+    public static readonly NumericRange KlHorizon = new("kl_horizon", 10_000, 1, 1_000_000_000);
+    /// <summary>Mean KL to the reference (nats per response) past which the run stops with kl_budget_exceeded; absent = none.</summary>
+    public static readonly NumericRange KlBudget = new("kl_budget", null, 0, 1_000_000, MinExclusive: true);
 
     /// <summary>Base learning rate per method (learning_rate = base × learning_rate_multiplier unless learning_rate is given).</summary>
     public static double BaseLearningRate(string method) => method switch
@@ -107,6 +123,9 @@ public static class HyperparameterRanges
     public const string DefaultDpoLossType = DpoLossTypes.Sigmoid;
     public const string DefaultKlEstimator = KlEstimators.K1;
     public const bool DefaultWhitenRewards = false;
+
+    /// <summary>What is published: the best checkpoint by validation loss when early stopping is on, else the last step.</summary>
+    public static string DefaultPublish(bool earlyStopping) => earlyStopping ? PublishChoices.Best : PublishChoices.Last;
 
     /// <summary>PEFT's default LoRA target modules per architecture (used when lora.target_modules is absent).</summary>
     public static IReadOnlyList<string> DefaultLoraTargetModules(string? architecture) => architecture switch
@@ -156,6 +175,16 @@ public static class MethodTypes
         Ppo => [DatasetFormat.PromptOnly],
         _ => [],
     };
+}
+
+/// <summary>Which weights a job publishes as its model.</summary>
+public static class PublishChoices
+{
+    /// <summary>The checkpoint with the lowest validation loss (saved when it was seen).</summary>
+    public const string Best = "best";
+    /// <summary>The weights after the last step trained.</summary>
+    public const string Last = "last";
+    public static readonly IReadOnlyList<string> All = [Best, Last];
 }
 
 public static class LrSchedulers

@@ -40,6 +40,30 @@ public abstract record TrainingHyperparameters
     public int? CheckpointInterval { get; init; }
     /// <summary>Train a LoRA adapter instead of every weight. Absent = full fine-tune.</summary>
     public LoraSpec? Lora { get; init; }
+    /// <summary>
+    /// Stop when the validation loss has not improved by min_delta for patience evaluations (needs validation_file; not for ppo).
+    /// Absent or null = off (the step where validation loss turns upward is still named in an event).
+    /// </summary>
+    public EarlyStoppingSpec? EarlyStopping { get; init; }
+    /// <summary>
+    /// best | last: publish the checkpoint with the lowest validation loss, or the weights after the last step. Default: best
+    /// when early_stopping is on, else last. best needs validation_file (not for ppo).
+    /// </summary>
+    public string? Publish { get; init; }
+    /// <summary>Relative rise of the reference_file's loss that raises a forgetting warning, (0, 100]; 0.1 = 10%.</summary>
+    public double? ForgettingThreshold { get; init; }
+}
+
+/// <summary>Early stopping on the validation loss, checked at every evaluation (every eval_interval steps).</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record EarlyStoppingSpec
+{
+    /// <summary>Evaluations without improvement before training stops, 1..1000.</summary>
+    /// <example>3</example>
+    public int? Patience { get; init; }
+    /// <summary>Smallest fall of the validation loss that counts as an improvement, [0, 1000].</summary>
+    /// <example>0</example>
+    public double? MinDelta { get; init; }
 }
 
 /// <summary>A low-rank adapter on the named linear layers.</summary>
@@ -127,4 +151,10 @@ public sealed record PpoHyperparameters : TrainingHyperparameters
     public double? MissingEosPenalty { get; init; }
     /// <summary>Whiten rewards per batch before GAE.</summary>
     public bool? WhitenRewards { get; init; }
+    /// <summary>Adaptive KL controller target, (0, 1000] nats per response: kl_coef is steered so objective/kl stays near it. Absent = kl_coef fixed.</summary>
+    public double? KlTarget { get; init; }
+    /// <summary>Adaptive KL controller horizon in episodes, 1..1e9: kl_coef ×= 1 + clip(kl/kl_target − 1, ±0.2) · rollout_batch_size / kl_horizon.</summary>
+    public long? KlHorizon { get; init; }
+    /// <summary>Mean KL to the reference (nats per response), (0, 1e6]: a rollout past it stops the run with kl_budget_exceeded. Absent = none.</summary>
+    public double? KlBudget { get; init; }
 }

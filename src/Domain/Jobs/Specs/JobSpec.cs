@@ -18,6 +18,13 @@ public sealed record JobSpec
     public string? TrainingFile { get; init; }
     /// <summary>Optional held-out file in the same format family; evaluated every eval_interval steps.</summary>
     public string? ValidationFile { get; init; }
+    /// <summary>
+    /// Optional file of plain text (format text: <c>{"text": ...}</c> lines) whose loss is measured before training and at every
+    /// evaluation; its relative rise is reported as <c>forgetting</c>. Not for reward_model jobs.
+    /// </summary>
+    public string? ReferenceFile { get; init; }
+    /// <summary>OpenAI's integrations (e.g. wandb) are not supported: a non-empty list is refused with a 400 naming the field.</summary>
+    public List<System.Text.Json.JsonElement>? Integrations { get; init; }
     /// <summary>Up to 64 characters of [a-z0-9-_], added to the fine-tuned model's name.</summary>
     /// <example>sentiment</example>
     public string? Suffix { get; init; }

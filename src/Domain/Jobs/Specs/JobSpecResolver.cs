@@ -41,6 +41,7 @@ public static class JobSpecResolver
             Seed = request.Seed ?? context.RandomSeed,
             Suffix = string.IsNullOrEmpty(request.Suffix) ? null : request.Suffix,
             Metadata = request.Metadata ?? [],
+            Integrations = null,
             Method = method,
             Hyperparameters = null,
         };
@@ -71,6 +72,13 @@ public static class JobSpecResolver
                 Dropout = h.Lora.Dropout ?? R.LoraDropout.Value,
                 TargetModules = h.Lora.TargetModules ?? [.. R.DefaultLoraTargetModules(context.Architecture)],
             },
+            EarlyStopping = h.EarlyStopping is null ? null : new EarlyStoppingSpec
+            {
+                Patience = h.EarlyStopping.Patience ?? R.Patience.IntValue,
+                MinDelta = h.EarlyStopping.MinDelta ?? R.MinDelta.Value,
+            },
+            Publish = h.Publish ?? R.DefaultPublish(h.EarlyStopping is not null),
+            ForgettingThreshold = h.ForgettingThreshold ?? R.ForgettingThreshold.Value,
         };
     }
 
@@ -112,6 +120,7 @@ public static class JobSpecResolver
             TotalEpisodes = h.TotalEpisodes ?? Math.Max(1L, (long)common.NEpochs!.Value * Math.Max(1, c.TrainingExamples)),
             MissingEosPenalty = h.MissingEosPenalty ?? R.MissingEosPenalty.Value,
             WhitenRewards = h.WhitenRewards ?? R.DefaultWhitenRewards,
+            KlHorizon = h.KlHorizon ?? (long)R.KlHorizon.Value,
         };
     }
 }

@@ -24,6 +24,13 @@ public sealed class JobSpecValidator : AbstractValidator<JobSpec>
             .WithMessage($"suffix must be at most {MaxSuffixLength} characters of a-z, 0-9, '-' and '_'.");
         RuleFor(s => s.Seed).InclusiveBetween(0, int.MaxValue).WithErrorCode("invalid_value").WithMessage($"seed must be between 0 and {int.MaxValue}.");
         RuleFor(s => s.Metadata).Custom(ValidateMetadata);
+        RuleFor(s => s.ReferenceFile).NotEmpty().When(s => s.ReferenceFile is not null).WithErrorCode("invalid_value")
+            .WithMessage("reference_file must be a file id or absent.");
+        RuleFor(s => s.ReferenceFile).Null().When(s => s.Method?.Type == MethodTypes.RewardModel).WithErrorCode("invalid_value")
+            .WithMessage("reference_file measures forgetting of a language model; a reward_model job has none to measure.");
+        RuleFor(s => s.Integrations).Must(i => i is null || i.Count == 0).WithErrorCode("invalid_value")
+            .WithMessage("integrations (e.g. wandb) are not supported by this service; remove the field. Metrics are in the job's events, " +
+                "its result file and GET /metrics.");
 
         RuleFor(s => s.Hyperparameters).SetValidator(new SupervisedHyperparametersValidator()!);
         RuleFor(s => s.Hyperparameters).Must((s, _) => s.Method is null || s.Method.Type == MethodTypes.Supervised)
@@ -102,6 +109,18 @@ public class TrainingHyperparametersValidator<T> : AbstractValidator<T> where T 
         RuleFor(h => h.EvalInterval).InRange(HyperparameterRanges.EvalInterval);
         RuleFor(h => h.CheckpointInterval).InRange(HyperparameterRanges.CheckpointInterval);
         RuleFor(h => h.Lora).SetValidator(new LoraSpecValidator()!);
+        RuleFor(h => h.EarlyStopping).SetValidator(new EarlyStoppingSpecValidator()!);
+        RuleFor(h => h.Publish).OneOf(PublishChoices.All);
+        RuleFor(h => h.ForgettingThreshold).InRange(HyperparameterRanges.ForgettingThreshold);
+    }
+}
+
+public sealed class EarlyStoppingSpecValidator : AbstractValidator<EarlyStoppingSpec>
+{
+    public EarlyStoppingSpecValidator()
+    {
+        RuleFor(e => e.Patience).InRange(HyperparameterRanges.Patience);
+        RuleFor(e => e.MinDelta).InRange(HyperparameterRanges.MinDelta);
     }
 }
 
@@ -162,6 +181,16 @@ public sealed class PpoHyperparametersValidator : TrainingHyperparametersValidat
         RuleFor(h => h.TotalEpisodes).Must(v => v is null || HyperparameterRanges.TotalEpisodes.Contains(v.Value))
             .WithErrorCode("invalid_value").WithMessage(HyperparameterRanges.TotalEpisodes.Describe() + ".");
         RuleFor(h => h.MissingEosPenalty).InRange(HyperparameterRanges.MissingEosPenalty);
+        RuleFor(h => h.KlTarget).InRange(HyperparameterRanges.KlTarget);
+        RuleFor(h => h.KlHorizon).Must(v => v is null || HyperparameterRanges.KlHorizon.Contains(v.Value))
+            .WithErrorCode("invalid_value").WithMessage(HyperparameterRanges.KlHorizon.Describe() + ".");
+        RuleFor(h => h.KlBudget).InRange(HyperparameterRanges.KlBudget);
+        RuleFor(h => h.KlBudget).Must((h, budget) => budget is null || h.KlTarget is null || budget > h.KlTarget)
+            .WithErrorCode("invalid_value").WithMessage(h => $"kl_budget ({h.KlBudget}) must exceed kl_target ({h.KlTarget}): the controller steers toward the target, the budget stops the run.");
+        RuleFor(h => h.EarlyStopping).Null().WithErrorCode("invalid_value")
+            .WithMessage("ppo has no validation loss to stop on; bound the policy's drift with kl_target and kl_budget instead.");
+        RuleFor(h => h.Publish).Must(p => p != PublishChoices.Best).WithErrorCode("invalid_value")
+            .WithMessage("ppo has no validation loss to pick a best checkpoint by; publish is last.");
         // Each rollout batch is split into num_mini_batches equal minibatches (one optimizer step each); absent = the default.
         RuleFor(h => h.NumMiniBatches)
             .Must((h, n) => RolloutBatchSizeOf(h) % (n ?? HyperparameterRanges.NumMiniBatches.IntValue) == 0)
@@ -208,6 +237,17 @@ public static partial class JobSpecValidation
                 && Math.Abs(lr - HyperparameterRanges.BaseLearningRate(method) * multiplier) > 1e-9 * lr)
                 errors.Add(new SpecError($"{path}.learning_rate_multiplier", "invalid_value",
                     "Give learning_rate or learning_rate_multiplier, not both."));
+        // Early stopping and the best checkpoint are judged by the validation loss, measured every eval_interval steps.
+        foreach (var (path, method, h) in Hyperparameters(spec))
+        {
+            if (spec.ValidationFile is not null || method == MethodTypes.Ppo) continue;
+            if (h.EarlyStopping is not null)
+                errors.Add(new SpecError($"{path}.early_stopping", "invalid_value",
+                    "early_stopping watches the validation loss: give a validation_file (held-out examples in the training file's format)."));
+            else if (h.Publish == PublishChoices.Best)
+                errors.Add(new SpecError($"{path}.publish", "invalid_value",
+                    "publish best picks the checkpoint with the lowest validation loss: give a validation_file."));
+        }
         return errors;
     }
 

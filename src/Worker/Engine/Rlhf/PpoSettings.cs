@@ -37,6 +37,29 @@ public sealed record PpoSettings
     /// <summary>Whiten the per-token rewards (without shifting their mean) before GAE.</summary>
     public required bool WhitenRewards { get; init; }
 
+    /// <summary>
+    /// Adaptive KL controller (Ziegler et al. 2019): after each update kl_coef ×= 1 + clip(kl / KlTarget − 1, −0.2, 0.2) ·
+    /// RolloutBatchSize / KlHorizon, steering the mean KL per response toward the target. Null = kl_coef stays fixed.
+    /// </summary>
+    public required double? KlTarget { get; init; }
+    /// <summary>The controller's horizon in episodes: larger = slower changes of kl_coef.</summary>
+    public required long KlHorizon { get; init; }
+    /// <summary>Mean KL per response (nats) that a rollout may not exceed: past it the run stops (<see cref="KlBudgetExceededException"/>). Null = none.</summary>
+    public required double? KlBudget { get; init; }
+
     /// <summary>Sampled responses shown in the events at each evaluation (engine-only: no spec field).</summary>
     public int SamplesPerEvaluation { get; init; } = 3;
+}
+
+/// <summary>
+/// A rollout's mean KL to the reference exceeded the run's kl_budget: the policy has drifted further than allowed (reward
+/// hacking shows up as growing KL). Thrown before that rollout's update, so the policy is not trained further.
+/// </summary>
+public sealed class KlBudgetExceededException(int step, double kl, double budget, double klCoef)
+    : Exception($"The policy's mean KL to the reference reached {kl:0.###} nats per response at update {step + 1}, past kl_budget {budget:G}.")
+{
+    public int Step { get; } = step;
+    public double Kl { get; } = kl;
+    public double Budget { get; } = budget;
+    public double KlCoef { get; } = klCoef;
 }

@@ -29,6 +29,9 @@ public sealed class PpoTrainer : IStepwiseTrainer
     private readonly Dictionary<int, int[]> epochOrders = [];
     private Dictionary<string, Tensor> lastUpdateMetrics = [];   // 0-dim, on the device until ReadMetrics
     private double learningRate;
+    private double klCoef;                                       // the adaptive controller's current value (= kl_coef when fixed)
+    private double klCoefUsed, meanKl, rolloutScore, meanLength;    // of the last update, read at its rollout
+    private double? firstScore, firstLength;                     // of the run's first rollout: drift and gain are measured from them
 
     public PpoTrainer(CausalLanguageModel policy, CausalLanguageModel reference, RewardModel valueModel, SequenceScorer scorer,
         List<int[]> prompts, List<int[]> validationPrompts, TrainingHyperparameters hyperparameters, PpoSettings settings,
@@ -43,7 +46,11 @@ public sealed class PpoTrainer : IStepwiseTrainer
         trained = new PolicyAndValue(policy, valueModel);
         optimizer = new AdamW(trained.named_parameters().Where(p => p.parameter.requires_grad), hyperparameters);
         TotalSteps = (int)Math.Max(1, settings.TotalEpisodes / settings.RolloutBatchSize);
+        klCoef = settings.KlCoef;
     }
+
+    /// <summary>The KL penalty coefficient the next update will use.</summary>
+    public double KlCoef => klCoef;
 
     public TrainingHyperparameters Hyperparameters { get; }
     public PpoSettings Settings { get; }
@@ -74,7 +81,9 @@ public sealed class PpoTrainer : IStepwiseTrainer
             scores = scorer(rollout.InputIds, rollout.AttentionMask, rollout.LastIndex).to(ScalarType.Float32);   // (B)
             if (s.MissingEosPenalty != 0) scores = scores - s.MissingEosPenalty * (1 - rollout.HasEos);
             kl = RlhfMath.KlPenalty(oldLogProbs, referenceLogProbs, s.KlEstimator) * mask;               // (B, W)
-            nonScoreReward = -s.KlCoef * kl;
+            meanKl = kl.sum(1).mean().item<float>();                                                      // sync point, like TRL's controller
+            if (s.KlBudget is { } budget && meanKl > budget) throw new KlBudgetExceededException(Step, meanKl, budget, klCoef);
+            nonScoreReward = -klCoef * kl;
             var lastToken = (rollout.LastIndex - rollout.QueryLength).unsqueeze(1);                       // (B, 1)
             var rewards = nonScoreReward.scatter_add(1, lastToken, scores.unsqueeze(1));                  // score on the last response token
             if (s.WhitenRewards) rewards = RlhfMath.Whiten(rewards, mask, shiftMean: false) * mask;
@@ -82,6 +91,11 @@ public sealed class PpoTrainer : IStepwiseTrainer
             advantages = RlhfMath.Whiten(advantages, mask) * mask;
         }
         TrainedTokens += (long)rollout.AttentionMask.sum().item<long>();   // sync point (sampling synced every token already)
+        rolloutScore = scores.mean().item<float>();
+        meanLength = mask.sum(1).mean().item<float>();
+        firstScore ??= rolloutScore;
+        firstLength ??= meanLength;
+        klCoefUsed = klCoef;
 
         // 2. Optimisation: ppo_epochs passes of shuffled minibatches, one optimizer step each.
         var stats = new Dictionary<string, List<Tensor>>();
@@ -117,6 +131,9 @@ public sealed class PpoTrainer : IStepwiseTrainer
             }
         }
         Step++;
+        // Adaptive KL (Ziegler et al. 2019, TRL's AdaptiveKLController): a proportional step toward the target, at most ±20% per horizon.
+        if (s.KlTarget is { } target)
+            klCoef *= 1 + Math.Clamp(meanKl / target - 1, -0.2, 0.2) * s.RolloutBatchSize / s.KlHorizon;
 
         // 3. Metrics, named as TRL's, left on the device for ReadMetrics.
         var metrics = stats.ToDictionary(kv => kv.Key, kv => stack(kv.Value.ToArray()).mean());
@@ -141,6 +158,10 @@ public sealed class PpoTrainer : IStepwiseTrainer
         result[MetricNames.TrainLoss] = result["loss/policy_avg"] + Settings.VfCoef * result["loss/value_avg"];
         result[MetricNames.LearningRate] = learningRate;
         result["episode"] = Step * Settings.RolloutBatchSize;
+        result[MetricNames.KlCoef] = klCoefUsed;
+        result[MetricNames.ResponseLengthDrift] = meanLength - firstLength;
+        result[MetricNames.ScoreGain] = rolloutScore - firstScore;
+        if (meanKl > 0.01) result[MetricNames.ScoreGainPerKl] = (rolloutScore - firstScore) / meanKl;
         return result;
     }
 
@@ -164,12 +185,24 @@ public sealed class PpoTrainer : IStepwiseTrainer
         return new Evaluation(metrics, samples);
     }
 
+    /// <summary>The weights, optimizer and position, plus the controller's kl_coef and the first rollout's score and length.</summary>
     public void SaveState(string directory)
         => TrainingCheckpoint.Save(directory, "ppo", Step, TotalSteps, TrainedTokens, optimizer, new { Hyperparameters, Ppo = Settings },
-            temp => TrainingCheckpoint.WriteParameters(temp, trained));
+            temp => TrainingCheckpoint.WriteParameters(temp, trained), new Dictionary<string, double>
+            {
+                ["kl_coef"] = klCoef,
+                ["first_score"] = firstScore ?? double.NaN,
+                ["first_response_length"] = firstLength ?? double.NaN,
+            }.Where(v => double.IsFinite(v.Value)).ToDictionary());
 
     public void LoadState(string directory)
-        => (Step, TrainedTokens) = TrainingCheckpoint.Load(directory, "ppo", TotalSteps, optimizer, dir => TrainingCheckpoint.LoadParameters(dir, trained));
+    {
+        (Step, TrainedTokens) = TrainingCheckpoint.Load(directory, "ppo", TotalSteps, optimizer, dir => TrainingCheckpoint.LoadParameters(dir, trained));
+        var values = TrainingCheckpoint.ReadValues(directory);
+        klCoef = values.GetValueOrDefault("kl_coef", Settings.KlCoef);
+        firstScore = values.TryGetValue("first_score", out var score) ? score : null;
+        firstLength = values.TryGetValue("first_response_length", out var length) ? length : null;
+    }
 
     public void Dispose()
     {

@@ -25,7 +25,12 @@ public static class TrainingCheckpoint
     };
 
     /// <summary>Position and counters; with the weights, optimizer moments and RNG it is the full state (the data position is a function of Step).</summary>
-    private sealed record State(string Method, int Step, int TotalSteps, int OptimizerSteps, long TrainedTokens, string TorchRngState, JsonNode? Configuration);
+    /// <summary><paramref name="Values"/>: a trainer's own running state (PPO's adaptive KL coefficient); null when it has none.</summary>
+    private sealed record State(string Method, int Step, int TotalSteps, int OptimizerSteps, long TrainedTokens, string TorchRngState, JsonNode? Configuration,
+        Dictionary<string, double>? Values = null);
+
+    /// <summary>The property of trainer_state.json holding the runtime's own state (what the run's guards have seen so far).</summary>
+    private const string RunStateProperty = "run_state";
 
     /// <summary>Whether a directory holds a resumable state written by <see cref="Save"/>.</summary>
     public static bool Exists(string directory) =>
@@ -39,13 +44,13 @@ public static class TrainingCheckpoint
     }
 
     public static void Save(string directory, string method, int step, int totalSteps, long trainedTokens, AdamW optimizer,
-        object configuration, Action<string> writeWeights)
+        object configuration, Action<string> writeWeights, IReadOnlyDictionary<string, double>? values = null)
         => AtomicDirectory.Write(directory, temp =>
         {
             writeWeights(temp);
             Safetensors.Write(Path.Combine(temp, OptimizerFile), optimizer.StateTensors());
             var state = new State(method, step, totalSteps, optimizer.StepCount, trainedTokens, Convert.ToBase64String(get_rng_state().bytes),
-                JsonSerializer.SerializeToNode(configuration, configuration.GetType(), Json));
+                JsonSerializer.SerializeToNode(configuration, configuration.GetType(), Json), values?.ToDictionary());
             File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
         });
 
@@ -55,8 +60,7 @@ public static class TrainingCheckpoint
     /// </summary>
     public static (int Step, long TrainedTokens) Load(string directory, string method, int totalSteps, AdamW optimizer, Action<string> loadWeights)
     {
-        var state = JsonSerializer.Deserialize<State>(File.ReadAllText(Path.Combine(directory, StateFile)), Json)
-            ?? throw new InvalidDataException($"Empty {StateFile} in {directory}.");
+        var state = ReadState(directory);
         if (state.Method != method) throw new InvalidDataException($"The checkpoint in {directory} is from a {state.Method} run, not {method}.");
         if (state.TotalSteps != totalSteps)
             throw new InvalidDataException($"The checkpoint in {directory} is from a run of {state.TotalSteps} steps, not {totalSteps}: the data or spec differ.");
@@ -70,6 +74,39 @@ public static class TrainingCheckpoint
         set_rng_state(rng);
         return (state.Step, state.TrainedTokens);
     }
+
+    /// <summary>The trainer's own running values saved with <see cref="Save"/> (empty when it saved none).</summary>
+    public static IReadOnlyDictionary<string, double> ReadValues(string directory) =>
+        ReadState(directory).Values ?? [];
+
+    /// <summary>
+    /// Adds the runtime's state (what the run's guards have seen: best validation loss, reference loss before training) to a
+    /// checkpoint's trainer_state.json, replacing the file atomically (temp file, fsync, rename), before the checkpoint is registered.
+    /// </summary>
+    public static void WriteRunState(string directory, JsonNode runState)
+    {
+        var path = Path.Combine(directory, StateFile);
+        var node = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        node[RunStateProperty] = runState.DeepClone();
+        var temp = path + ".tmp";
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
+        {
+            stream.Write(System.Text.Encoding.UTF8.GetBytes(node.ToJsonString(Json)));
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>The runtime's state written by <see cref="WriteRunState"/>, or null for a checkpoint without one.</summary>
+    public static JsonNode? ReadRunState(string directory)
+    {
+        var path = Path.Combine(directory, StateFile);
+        return File.Exists(path) && JsonNode.Parse(File.ReadAllText(path)) is JsonObject node && node[RunStateProperty] is { } run ? run.DeepClone() : null;
+    }
+
+    private static State ReadState(string directory) =>
+        JsonSerializer.Deserialize<State>(File.ReadAllText(Path.Combine(directory, StateFile)), Json)
+            ?? throw new InvalidDataException($"Empty {StateFile} in {directory}.");
 
     /// <summary>Every parameter of <paramref name="trained"/> by name (the RLHF trainers' weights).</summary>
     public static void WriteParameters(string directory, nn.Module trained)

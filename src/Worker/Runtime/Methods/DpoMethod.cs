@@ -39,12 +39,12 @@ public sealed class DpoMethod : ITrainingMethod
             $"{validation.Count} validation pairs; reference log-probabilities computed; {trainer.TotalSteps} steps over {hp.NEpochs} epochs.",
             new { training_pairs = train.Count, dropped_pairs = dropped, validation_pairs = validation.Count, total_steps = trainer.TotalSteps });
 
-        var stop = StepwiseTrainingLoop.Run(run, trainer, hp);
-        if (stop != StopReason.None) return new MethodResult(stop, 0);
+        var outcome = StepwiseTrainingLoop.Run(run, trainer, hp, RunGuards.For(run, spec, loaded.Model, loaded.Tokenizer, hp));
+        if (outcome.Stopped != StopReason.None) return new MethodResult(outcome.Stopped, 0);
 
         var modelPath = ArtifactStore.ModelPath(job.Id);
         PolicyOutput.Save(run, loaded, hp, modelPath);
-        return new MethodResult(StopReason.None, trainer.TrainedTokens, modelPath, Architecture: loaded.Model.Config.ModelType);
+        return new MethodResult(StopReason.None, outcome.TrainedTokens, modelPath, Architecture: loaded.Model.Config.ModelType);
     }
 }
 

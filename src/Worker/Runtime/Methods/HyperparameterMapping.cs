@@ -60,6 +60,23 @@ public static class HyperparameterMapping
             TotalEpisodes = Required(spec.TotalEpisodes, path, "total_episodes"),
             MissingEosPenalty = Required(spec.MissingEosPenalty, path, "missing_eos_penalty"),
             WhitenRewards = Required(spec.WhitenRewards, path, "whiten_rewards"),
+            KlTarget = spec.KlTarget,
+            KlHorizon = Required(spec.KlHorizon, path, "kl_horizon"),
+            KlBudget = spec.KlBudget,
+        };
+    }
+
+    /// <summary>Early stopping, which weights to publish, and the forgetting threshold.</summary>
+    public static GuardSettings Guards(Spec.TrainingHyperparameters spec)
+    {
+        var path = PathOf(spec);
+        return new GuardSettings
+        {
+            EarlyStopping = spec.EarlyStopping is { } early
+                ? new EarlyStoppingSettings(Required(early.Patience, path, "early_stopping.patience"), Required(early.MinDelta, path, "early_stopping.min_delta"))
+                : null,
+            PublishBest = Required(spec.Publish, path, "publish") == Spec.PublishChoices.Best,
+            ForgettingThreshold = Required(spec.ForgettingThreshold, path, "forgetting_threshold"),
         };
     }
 

@@ -58,12 +58,25 @@ public sealed class PpoMethod : ITrainingMethod
             $"{trainer.TotalSteps} PPO updates of {settings.RolloutBatchSize} rollouts, {settings.PpoEpochs} epochs × {settings.NumMiniBatches} minibatches each.",
             new { prompts = prompts.Count, validation_prompts = validation.Count, total_steps = trainer.TotalSteps });
 
-        var stop = StepwiseTrainingLoop.Run(run, trainer, hp);
-        if (stop != StopReason.None) return new MethodResult(stop, 0);
+        var guards = RunGuards.For(run, spec, loaded.Model, loaded.Tokenizer, hp);
+        TrainingOutcome outcome;
+        try
+        {
+            outcome = StepwiseTrainingLoop.Run(run, trainer, hp, guards);
+        }
+        catch (KlBudgetExceededException e)
+        {
+            // Fails rather than publishing: the policy being trained is past the budget, and the last one within it was not kept.
+            throw JobFailures.Fail(JobFailures.KlBudgetExceeded,
+                $"{e.Message} The policy drifted further from the reference than allowed, a sign of reward hacking (the reward model is being " +
+                $"exploited rather than satisfied); kl_coef was {e.KlCoef:0.####}. Earlier checkpoints are kept. Set kl_target (the adaptive " +
+                "controller raises kl_coef as KL grows), raise kl_coef, lower learning_rate, or raise kl_budget.", "method.ppo.hyperparameters.kl_budget", e);
+        }
+        if (outcome.Stopped != StopReason.None) return new MethodResult(outcome.Stopped, 0);
 
         var modelPath = ArtifactStore.ModelPath(job.Id);
         PolicyOutput.Save(run, loaded, hp, modelPath);
-        return new MethodResult(StopReason.None, trainer.TrainedTokens, modelPath, Architecture: loaded.Model.Config.ModelType);
+        return new MethodResult(StopReason.None, outcome.TrainedTokens, modelPath, Architecture: loaded.Model.Config.ModelType);
     }
 
     /// <summary>The reward model's directory: a model this project's reward_model job produced.</summary>

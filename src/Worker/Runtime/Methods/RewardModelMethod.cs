@@ -42,11 +42,11 @@ public sealed class RewardModelMethod : ITrainingMethod
             $"{validation.Count} validation pairs; {trainer.TotalSteps} steps over {hp.NEpochs} epochs.",
             new { training_pairs = train.Count, dropped_pairs = dropped, validation_pairs = validation.Count, total_steps = trainer.TotalSteps });
 
-        var stop = StepwiseTrainingLoop.Run(run, trainer, hp);
-        if (stop != StopReason.None) return new MethodResult(stop, 0);
+        var outcome = StepwiseTrainingLoop.Run(run, trainer, hp, RunGuards.For(run, spec, null, null, hp));
+        if (outcome.Stopped != StopReason.None) return new MethodResult(outcome.Stopped, 0);
 
         var modelPath = ArtifactStore.ModelPath(job.Id);
         AtomicDirectory.Write(run.Artifacts.FullPath(modelPath), temp => model.SaveHf(temp, loaded.Tokenizer));
-        return new MethodResult(StopReason.None, trainer.TrainedTokens, modelPath, ModelKinds.RewardModel, loaded.Model.Config.ModelType);
+        return new MethodResult(StopReason.None, outcome.TrainedTokens, modelPath, ModelKinds.RewardModel, loaded.Model.Config.ModelType);
     }
 }

@@ -10,29 +10,33 @@ namespace TuningService.Worker.Runtime.Methods;
 /// <summary>
 /// The one training loop: drives an <see cref="IStepwiseTrainer"/> (supervised, reward model, PPO, DPO) through the
 /// worker runtime, read top to bottom: resume from the newest checkpoint, then per step stop if asked (checkpointing
-/// on pause and shutdown), train, and at their intervals and after the last step read metrics, evaluate, report and checkpoint.
+/// on pause and shutdown), train, and at their intervals and after the last step read metrics, evaluate, let the
+/// <see cref="RunGuards"/> judge the evaluation (early stopping, best weights, forgetting), report and checkpoint.
+/// At the end the published weights are the best checkpoint's when the job publishes best.
 /// </summary>
 internal static class StepwiseTrainingLoop
 {
-    public static StopReason Run(TrainingRun run, IStepwiseTrainer trainer, TrainingHyperparameters hp)
+    public static TrainingOutcome Run(TrainingRun run, IStepwiseTrainer trainer, TrainingHyperparameters hp, RunGuards guards)
     {
         if (run.ResumeDirectory is { } resume)
         {
             trainer.LoadState(resume);
+            guards.Resume(TrainingCheckpoint.ReadRunState(resume));
             run.Reporter.Info($"Resumed from the checkpoint at step {trainer.Step}.");
         }
+        guards.Start(run.Reporter);
         int logInterval = Math.Max(1, run.MetricsInterval);
         var metrics = new Dictionary<string, double?>();
         var clock = Stopwatch.StartNew();
         long tokensAtLastRead = trainer.TrainedTokens;
         int epochsDone = (int)trainer.Epoch;
-        while (trainer.Step < trainer.TotalSteps)
+        while (trainer.Step < trainer.TotalSteps && !guards.Stopped)
         {
             var stop = run.PollStop();
             if (stop != StopReason.None)
             {
-                if (stop is StopReason.Pause or StopReason.Shutdown && trainer.Step > 0) SaveCheckpoint(run, trainer, metrics);
-                return stop;
+                if (stop is StopReason.Pause or StopReason.Shutdown && trainer.Step > 0) SaveCheckpoint(run, trainer, metrics, guards);
+                return new TrainingOutcome(stop, trainer.TrainedTokens);
             }
 
             trainer.TrainStep();
@@ -46,30 +50,68 @@ internal static class StepwiseTrainingLoop
             metrics = new Dictionary<string, double?>(trainer.ReadMetrics());                     // CPU-GPU sync point
             metrics[MetricNames.TokensPerSecond] = (trainer.TrainedTokens - tokensAtLastRead) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
             metrics[MetricNames.TrainedTokens] = trainer.TrainedTokens;
+            var (improved, stopEarly, warnings) = (false, false, new List<string>());
             if (evaluate)
             {
                 var evaluation = trainer.Evaluate();
                 foreach (var (name, value) in evaluation.Metrics) metrics[name] = value;
                 if (evaluation.Samples.Count > 0)
                     run.Reporter.Info($"Sampled responses at step {step}.", new { step, samples = evaluation.Samples });
+                (improved, stopEarly, warnings) = guards.Evaluated(step, metrics);
             }
+            if (final || stopEarly) metrics[MetricNames.PublishedStep] = guards.PublishedStep(step);
             run.Reporter.Metrics(step, trainer.TotalSteps, trainer.Epoch, metrics);
+            foreach (var warning in warnings) run.Reporter.Warn(warning, new { step });
             if ((int)trainer.Epoch > epochsDone && !final) run.Reporter.Info($"Epoch {(int)trainer.Epoch}/{hp.NEpochs} done.");
             epochsDone = (int)trainer.Epoch;
-            if (checkpoint) SaveCheckpoint(run, trainer, metrics);
+            // The best weights are checkpointed when seen (not only at checkpoint_interval), so they can be published.
+            if (checkpoint || stopEarly || (improved && guards.Settings.PublishBest)) SaveCheckpoint(run, trainer, metrics, guards);
+            if (stopEarly)
+                run.Reporter.Info($"Early stopping at step {step}/{trainer.TotalSteps}: validation loss has not improved for " +
+                    $"{guards.Settings.EarlyStopping!.Patience} evaluations since step {guards.State.BestStep} ({guards.State.BestValidLoss:0.####}).",
+                    new { step, best_step = guards.State.BestStep, best_valid_loss = guards.State.BestValidLoss });
             tokensAtLastRead = trainer.TrainedTokens;
             clock.Restart();                                                                        // evaluation and checkpoints are not training time
         }
-        return StopReason.None;
+        var outcome = new TrainingOutcome(StopReason.None, trainer.TrainedTokens);
+        PublishBest(run, trainer, guards);
+        return outcome;
     }
 
-    private static void SaveCheckpoint(TrainingRun run, IStepwiseTrainer trainer, IReadOnlyDictionary<string, double?> metrics)
+    /// <summary>Loads the best checkpoint's weights into the trainer when the job publishes best and the last step was not the best.</summary>
+    private static void PublishBest(TrainingRun run, IStepwiseTrainer trainer, RunGuards guards)
+    {
+        int last = trainer.Step, published = guards.PublishedStep(last);
+        var best = guards.State;
+        if (!guards.Settings.PublishBest)
+        {
+            if (best.BestStep is not null) run.Reporter.Info($"Publishing the weights of the last step ({last}) as the job asked (publish: last).", new { published_step = last, publish = "last" });
+            return;
+        }
+        if (best.BestStep is null)
+        {
+            run.Reporter.Warn($"No validation loss was measured, so there is no best checkpoint: publishing the weights of the last step ({last}).",
+                new { published_step = last, publish = "last" });
+            return;
+        }
+        if (published != last) trainer.LoadState(run.Artifacts.FullPath(ArtifactStore.CheckpointPath(run.Job.Id, published)));
+        run.Reporter.Info($"Publishing the best checkpoint by validation loss: step {published} (valid_loss {best.BestValidLoss:0.####}" +
+            (published != last ? $"; the last step, {last}, had {best.LastValidLoss:0.####})." : ", the last step)."),
+            new { published_step = published, publish = "best", best_valid_loss = best.BestValidLoss });
+    }
+
+    private static void SaveCheckpoint(TrainingRun run, IStepwiseTrainer trainer, IReadOnlyDictionary<string, double?> metrics, RunGuards guards)
     {
         var path = ArtifactStore.CheckpointPath(run.Job.Id, trainer.Step);
-        trainer.SaveState(run.Artifacts.FullPath(path));
-        run.Checkpoints.Register(run.Job, trainer.Step, path, run.ModelName, metrics);
+        var directory = run.Artifacts.FullPath(path);
+        trainer.SaveState(directory);
+        TrainingCheckpoint.WriteRunState(directory, guards.Save());
+        run.Checkpoints.Register(run.Job, trainer.Step, path, run.ModelName, metrics, keepStep: guards.Settings.PublishBest ? guards.State.BestStep : null);
     }
 }
+
+/// <summary>Why the loop ended, and the tokens trained (counted before the best checkpoint's weights are restored).</summary>
+internal sealed record TrainingOutcome(StopReason Stopped, long TrainedTokens);
 
 /// <summary>Reads preference and prompt_only files for the RLHF methods, failing with codes the user can act on.</summary>
 internal static class RlhfData

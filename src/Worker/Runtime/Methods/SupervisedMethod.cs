@@ -18,7 +18,8 @@ public sealed class SupervisedMethod : ITrainingMethod
         using var loaded = run.Models.Load(job.ProjectId, job.Model, job.Seed);
         loaded.Model.to(run.Device);
         run.Reporter.Info($"Model {job.Model} loaded ({loaded.Model.Config.ParameterCount():N0} parameters, {loaded.Model.Config.Architecture}) on {run.Device.type}.");
-        var hyperparameters = HyperparameterMapping.FromSpec(JobSpecs.HyperparametersOf<Domain.Jobs.Specs.TrainingHyperparameters>(job), job.Seed, run.MetricsInterval)
+        var spec = JobSpecs.HyperparametersOf<Domain.Jobs.Specs.TrainingHyperparameters>(job);
+        var hyperparameters = HyperparameterMapping.FromSpec(spec, job.Seed, run.MetricsInterval)
             .WithinContext(loaded.Model.Config.MaxPositionEmbeddings, job);
 
         var template = new ChatTemplate(loaded.Tokenizer);
@@ -31,8 +32,9 @@ public sealed class SupervisedMethod : ITrainingMethod
             $"{validation?.Count ?? 0} validation examples; {trainer.TotalSteps} steps over {trainer.Hyperparameters.NEpochs} epochs.",
             new { training_examples = trainer.TrainingExamples, dropped_examples = trainer.DroppedExamples, validation_examples = validation?.Count ?? 0, total_steps = trainer.TotalSteps });
 
-        var stop = StepwiseTrainingLoop.Run(run, trainer, hyperparameters);
-        if (stop != StopReason.None) return new MethodResult(stop, 0);
+        var guards = RunGuards.For(run, spec, loaded.Model, loaded.Tokenizer, hyperparameters);
+        var outcome = StepwiseTrainingLoop.Run(run, trainer, hyperparameters, guards);
+        if (outcome.Stopped != StopReason.None) return new MethodResult(outcome.Stopped, 0);
 
         var modelPath = ArtifactStore.ModelPath(job.Id);
         trainer.SaveModel(run.Artifacts.FullPath(modelPath));
@@ -40,7 +42,7 @@ public sealed class SupervisedMethod : ITrainingMethod
             run.Reporter.Info($"The model is delivered in float32, the precision it was trained and evaluated in (the base's weights are {loaded.Model.Config.TorchDtype}).");
         if (trainer.Hyperparameters.Lora is not null)
             trainer.SaveAdapter(Path.Combine(run.Artifacts.FullPath(modelPath), Domain.Models.ModelRecord.AdapterDirectory), job.Model);
-        return new MethodResult(StopReason.None, trainer.TrainedTokens, modelPath, Architecture: loaded.Model.Config.ModelType);
+        return new MethodResult(StopReason.None, outcome.TrainedTokens, modelPath, Architecture: loaded.Model.Config.ModelType);
     }
 
     private static Trainer CreateTrainer(TrainingRun run, Engine.LoadedModel loaded, List<TrainingExample> training,

@@ -1,3 +1,4 @@
+using TuningService.Domain.Jobs;
 using TuningService.Domain.Jobs.Specs;
 using TuningService.Worker.Engine.Checkpoints;
 using TuningService.Worker.Engine.Models;
@@ -58,6 +59,74 @@ public sealed class PpoTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.All(history, m => Assert.True(double.IsFinite(m["loss/value_avg"]!.Value)));
         Assert.Contains("policy/clipfrac_avg", history[^1].Keys);
         Assert.Equal(0.0, history[0]["objective/kl"]!.Value, 4);            // the first rollout comes from the reference itself
+    }
+
+    /// <summary>A run on the exploitable target-count reward (repeat one token), recording each update's metrics.</summary>
+    private static (List<IReadOnlyDictionary<string, double?>> History, PpoTrainer Trainer) Exploit(Func<PpoSettings, PpoSettings> configure, int epochs = 8)
+    {
+        manual_seed(1);
+        var policy = HfCheckpoint.Create(Tiny);
+        policy.InitializeWeights();
+        var valueModel = new RewardModel(Optimization.FrozenCopy(policy));
+        foreach (var (_, p) in valueModel.named_parameters()) p.requires_grad = true;
+        var random = new Random(1);
+        var prompts = Enumerable.Range(0, 32).Select(_ => Enumerable.Range(0, random.Next(2, 5)).Select(_ => random.Next(4, 12)).ToArray()).ToList();
+        var hp = ResolvedSettings.Training(MethodTypes.Ppo) with { NEpochs = epochs, LearningRate = 3e-3, LrScheduler = "constant", Seed = 1 };
+        var settings = configure(ResolvedSettings.Ppo(prompts.Count) with
+        {
+            RolloutBatchSize = 16, NumMiniBatches = 2, ResponseLength = 8, Temperature = 1.0, KlCoef = 0.3, TotalEpisodes = epochs * prompts.Count,
+        });
+        var trainer = new PpoTrainer(policy, Optimization.FrozenCopy(policy), valueModel, CountTarget, prompts, [], hp, settings, Eos, Eos);
+        var history = new List<IReadOnlyDictionary<string, double?>>();
+        while (trainer.Step < trainer.TotalSteps)
+        {
+            trainer.TrainStep();
+            history.Add(trainer.ReadMetrics());
+        }
+        return (history, trainer);
+    }
+
+    [Fact]
+    public void AdaptiveKl_RaisesTheCoefficientWhileKlIsAboveTarget_AndHoldsKlNearerTheTargetThanAFixedCoefficient()
+    {
+        const double target = 3.0;
+        var (fixedRun, fixedTrainer) = Exploit(s => s);
+        var (adaptive, adaptiveTrainer) = Exploit(s => s with { KlTarget = target, KlHorizon = 16 });
+        using var _ = fixedTrainer;
+        using var __ = adaptiveTrainer;
+        string Trace(List<IReadOnlyDictionary<string, double?>> h) => string.Join(", ", h.Select(m => $"{m["objective/kl"]:0.##}@{m[MetricNames.KlCoef]:0.###}"));
+        output.WriteLine($"fixed:    {Trace(fixedRun)}\nadaptive: {Trace(adaptive)}");
+
+        // The reward is easy to exploit: with a small fixed penalty the policy drifts far past the target.
+        double LateKl(List<IReadOnlyDictionary<string, double?>> h) => h.TakeLast(3).Average(m => m["objective/kl"]!.Value);
+        Assert.True(LateKl(fixedRun) > 2 * target, $"the fixed run's KL {LateKl(fixedRun):0.##} should overshoot the target");
+        Assert.All(fixedRun, m => Assert.Equal(0.3, m[MetricNames.KlCoef]!.Value, 9));
+        // The controller moves the coefficient toward the target: up (by at most 20% × 16/16) after every update above it, down below it.
+        for (int i = 1; i < adaptive.Count; i++)
+        {
+            double kl = adaptive[i - 1]["objective/kl"]!.Value, before = adaptive[i - 1][MetricNames.KlCoef]!.Value, after = adaptive[i][MetricNames.KlCoef]!.Value;
+            Assert.Equal(before * (1 + Math.Clamp(kl / target - 1, -0.2, 0.2)), after, 6);
+        }
+        Assert.True(adaptiveTrainer.KlCoef > 0.5, $"kl_coef should have risen from 0.1, is {adaptiveTrainer.KlCoef:0.###}");
+        Assert.True(Math.Abs(LateKl(adaptive) - target) < Math.Abs(LateKl(fixedRun) - target),
+            $"adaptive KL {LateKl(adaptive):0.##} should end nearer {target} than the fixed run's {LateKl(fixedRun):0.##}");
+        // Reward hacking shows in the drift metrics: score gained per nat of KL, response length against the first rollout.
+        Assert.True(fixedRun[^1][MetricNames.ScoreGain] > 0.5, $"score gain {fixedRun[^1][MetricNames.ScoreGain]}");
+        Assert.True(fixedRun[^1][MetricNames.ScoreGainPerKl] > 0);
+        Assert.Equal(0.0, fixedRun[0][MetricNames.ResponseLengthDrift]!.Value, 6);
+        Assert.All(fixedRun, m => Assert.True(double.IsFinite(m[MetricNames.ResponseLengthDrift]!.Value)));
+    }
+
+    [Fact]
+    public void KlBudget_StopsTheRunBeforeTheUpdateOfARolloutPastIt()
+    {
+        const double budget = 1.5;
+        var error = Assert.Throws<KlBudgetExceededException>(() => Exploit(s => s with { KlBudget = budget }));
+        output.WriteLine(error.Message);
+        Assert.True(error.Kl > budget);
+        Assert.True(error.Step > 0, "the first rollout comes from the reference itself (KL 0)");
+        Assert.Equal(budget, error.Budget);
+        Assert.Contains($"past kl_budget {budget}", error.Message);
     }
 
     [Fact]
