@@ -61,7 +61,7 @@ public static class HyperparameterMapping
             MissingEosPenalty = Required(spec.MissingEosPenalty, path, "missing_eos_penalty"),
             WhitenRewards = Required(spec.WhitenRewards, path, "whiten_rewards"),
             KlTarget = spec.KlTarget,
-            KlHorizon = Required(spec.KlHorizon, path, "kl_horizon"),
+            KlHorizon = spec.KlHorizon ?? Spec.HyperparameterRanges.KlHorizon.IntValue, // absent from specs stored before it existed
             KlBudget = spec.KlBudget,
         };
     }
@@ -75,8 +75,9 @@ public static class HyperparameterMapping
             EarlyStopping = spec.EarlyStopping is { } early
                 ? new EarlyStoppingSettings(Required(early.Patience, path, "early_stopping.patience"), Required(early.MinDelta, path, "early_stopping.min_delta"))
                 : null,
-            PublishBest = Required(spec.Publish, path, "publish") == Spec.PublishChoices.Best,
-            ForgettingThreshold = Required(spec.ForgettingThreshold, path, "forgetting_threshold"),
+            // A spec stored before these fields existed runs as it was created: publishing its last weights.
+            PublishBest = (spec.Publish ?? Spec.HyperparameterRanges.DefaultPublish(spec.EarlyStopping is not null)) == Spec.PublishChoices.Best,
+            ForgettingThreshold = spec.ForgettingThreshold ?? Spec.HyperparameterRanges.ForgettingThreshold.Value,
         };
     }
 

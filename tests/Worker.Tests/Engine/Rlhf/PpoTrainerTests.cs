@@ -67,7 +67,7 @@ public sealed class PpoTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
         manual_seed(1);
         var policy = HfCheckpoint.Create(Tiny);
         policy.InitializeWeights();
-        var valueModel = new RewardModel(Optimization.FrozenCopy(policy));
+        var valueModel = new RewardModel(Optimization.FrozenCopy(policy), padTokenId: null);
         foreach (var (_, p) in valueModel.named_parameters()) p.requires_grad = true;
         var random = new Random(1);
         var prompts = Enumerable.Range(0, 32).Select(_ => Enumerable.Range(0, random.Next(2, 5)).Select(_ => random.Next(4, 12)).ToArray()).ToList();
