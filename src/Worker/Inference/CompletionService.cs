@@ -107,12 +107,11 @@ public sealed class CompletionService(ServedModelResolver resolver, ModelResiden
     private static Prepared Submit(CompletionRequest request, bool chat, ServedModelSource source, ResidentModel resident, CancellationToken ct)
     {
         var tokenizer = resident.Loaded.Tokenizer;
-        var template = new ChatTemplate(tokenizer);
         var text = chat
-            ? template.RenderPrompt(request.Messages!.Select(m => new ChatMessage(m.Role!, m.Text()!)).ToList())
+            ? ChatTemplate.Of(tokenizer).Render(request.Messages!.Select(m => new ChatMessage(m.Role!, m.Text()!)).ToList(), addGenerationPrompt: true)
             : request.PromptText()!;
         var promptIds = tokenizer.Encode(text);
-        if (tokenizer.AddBos && tokenizer.BosId is int bos) promptIds = [bos, .. promptIds];
+        if (!chat && tokenizer.AddBos && tokenizer.BosId is int bos) promptIds = [bos, .. promptIds];   // a chat template renders its own BOS
         if (promptIds.Length == 0) throw new CompletionRejected(400, "The prompt is empty.", chat ? "messages" : "prompt", "invalid_value");
 
         int context = resident.Loaded.Model.Config.MaxPositionEmbeddings;

@@ -74,23 +74,30 @@ internal static class StepwiseTrainingLoop
 /// <summary>Reads preference and prompt_only files for the RLHF methods, failing with codes the user can act on.</summary>
 internal static class RlhfData
 {
-    /// <summary>Preference pairs as the Domain parser read them; chat prompts rendered up to the assistant header.</summary>
-    public static List<PreferencePair> ReadPairs(TrainingRun run, string fileId, string param, ChatTemplate template)
+    /// <summary>Preference pairs as the Domain parser read them; chat prompts are rendered with each response by the template when encoded.</summary>
+    public static List<PreferencePair> ReadPairs(TrainingRun run, string fileId, string param)
         => Read(run, fileId, param, "preference", example => example is PreferenceExample pair
-            ? new PreferencePair(pair.Prompt ?? template.RenderPrompt(pair.PromptMessages!), pair.Chosen, pair.Rejected)
+            ? new PreferencePair(pair.Prompt ?? "", pair.Chosen, pair.Rejected) { PromptMessages = pair.PromptMessages }
             : null);
 
-    /// <summary>PPO prompts as the Domain parser read them; chat prompts rendered up to the assistant header.</summary>
-    public static List<string> ReadPrompts(TrainingRun run, string fileId, string param, ChatTemplate template)
+    /// <summary>PPO prompts as the Domain parser read them; chat prompts rendered by the template up to the assistant header (BOS then in the text).</summary>
+    public static List<PromptText> ReadPrompts(TrainingRun run, string fileId, string param, ChatTemplate template)
         => Read(run, fileId, param, "prompt_only", example => example is PromptOnlyExample prompt
-            ? prompt.Prompt ?? template.RenderPrompt(prompt.Messages!)
+            ? prompt.Prompt is string plain ? new PromptText(plain, AddBos: true) : new PromptText(template.RenderPrompt(prompt.Messages!), AddBos: false)
             : null);
+
+    /// <summary>Says which chat template rendered the conversations (once, when any was rendered).</summary>
+    public static void ReportTemplate(TrainingRun run, ChatTemplate template)
+    {
+        if (template.Conversations > 0)
+            run.Reporter.Info($"Chat template: {template.Description}.", new { chat_template = template.Description, conversations = template.Conversations });
+    }
 
     /// <summary>Encodes pairs and fails with example_too_long when none fits within max_seq_length.</summary>
     public static (List<EncodedPair> Kept, int Dropped) EncodePairs(TrainingRun run, List<PreferencePair> pairs, Engine.Tokenization.TextTokenizer tokenizer,
-        int maxSeqLength, double defaultMargin = 0)
+        int maxSeqLength, ChatTemplate template, double defaultMargin = 0)
     {
-        var encoded = PreferenceEncoder.EncodePairs(pairs, tokenizer, maxSeqLength, defaultMargin);
+        var encoded = PreferenceEncoder.EncodePairs(pairs, tokenizer, maxSeqLength, defaultMargin, template);
         if (encoded.Kept.Count == 0 && pairs.Count > 0)
             throw JobFailures.Fail(JobFailures.ExampleTooLong,
                 $"All {pairs.Count} preference pairs are longer than max_seq_length ({maxSeqLength} tokens): raise max_seq_length or shorten the responses.",

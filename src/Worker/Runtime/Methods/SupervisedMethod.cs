@@ -21,10 +21,11 @@ public sealed class SupervisedMethod : ITrainingMethod
         var hyperparameters = HyperparameterMapping.FromSpec(JobSpecs.HyperparametersOf<Domain.Jobs.Specs.TrainingHyperparameters>(job), job.Seed, run.MetricsInterval)
             .WithinContext(loaded.Model.Config.MaxPositionEmbeddings, job);
 
-        var template = new ChatTemplate(loaded.Tokenizer);
+        var template = ChatTemplate.Of(loaded.Tokenizer);
         var training = ReadExamples(run, job.TrainingFileId, "training_file", template);
         var validation = job.ValidationFileId is null ? null : ReadExamples(run, job.ValidationFileId, "validation_file", template);
 
+        RlhfData.ReportTemplate(run, template);
         using var trainer = CreateTrainer(run, loaded, training, validation, hyperparameters);
         run.Reporter.Info(
             $"Data tokenized: {trainer.TrainingExamples} training examples ({trainer.DroppedExamples} dropped: no label token within max_seq_length {trainer.Hyperparameters.MaxSeqLength}), " +
