@@ -86,6 +86,20 @@ internal static class RlhfData
             ? prompt.Prompt is string plain ? new PromptText(plain, AddBos: true) : new PromptText(template.RenderPrompt(prompt.Messages!), AddBos: false)
             : null);
 
+    /// <summary>Runs <paramref name="render"/>, turning a chat template's refusal (its raise_exception) into a failure naming the file.</summary>
+    public static T Rendering<T>(TrainingRun run, string param, Func<T> render)
+    {
+        try
+        {
+            return render();
+        }
+        catch (Engine.Chat.ChatTemplateException e)
+        {
+            throw JobFailures.Fail(param == "validation_file" ? JobFailures.InvalidValidationFile : JobFailures.InvalidTrainingFile,
+                $"The model's chat template refused a conversation of the {param}: {e.Message}", param, e);
+        }
+    }
+
     /// <summary>Says which chat template rendered the conversations (once, when any was rendered).</summary>
     public static void ReportTemplate(TrainingRun run, ChatTemplate template)
     {
@@ -97,7 +111,7 @@ internal static class RlhfData
     public static (List<EncodedPair> Kept, int Dropped) EncodePairs(TrainingRun run, List<PreferencePair> pairs, Engine.Tokenization.TextTokenizer tokenizer,
         int maxSeqLength, ChatTemplate template, double defaultMargin = 0)
     {
-        var encoded = PreferenceEncoder.EncodePairs(pairs, tokenizer, maxSeqLength, defaultMargin, template);
+        var encoded = Rendering(run, "training_file", () => PreferenceEncoder.EncodePairs(pairs, tokenizer, maxSeqLength, defaultMargin, template));
         if (encoded.Kept.Count == 0 && pairs.Count > 0)
             throw JobFailures.Fail(JobFailures.ExampleTooLong,
                 $"All {pairs.Count} preference pairs are longer than max_seq_length ({maxSeqLength} tokens): raise max_seq_length or shorten the responses.",
@@ -108,8 +122,8 @@ internal static class RlhfData
     private static List<T> Read<T>(TrainingRun run, string fileId, string param, string format, Func<DatasetExample, T?> convert) where T : class
     {
         var code = param == "validation_file" ? JobFailures.InvalidValidationFile : JobFailures.InvalidTrainingFile;
-        return run.Datasets.ReadExamples(run.Job.ProjectId, fileId, param).Select(example => convert(example)
+        return Rendering(run, param, () => run.Datasets.ReadExamples(run.Job.ProjectId, fileId, param).Select(example => convert(example)
             ?? throw JobFailures.Fail(code, $"{fileId} holds {example.GetType().Name.Replace("Example", "")} examples; a {run.Job.MethodType} job needs {format} data.", param))
-            .ToList();
+            .ToList());
     }
 }

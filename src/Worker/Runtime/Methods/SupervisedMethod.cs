@@ -61,8 +61,8 @@ public sealed class SupervisedMethod : ITrainingMethod
     private static List<TrainingExample> ReadExamples(TrainingRun run, string fileId, string param, ChatTemplate template)
     {
         var code = param == "validation_file" ? JobFailures.InvalidValidationFile : JobFailures.InvalidTrainingFile;
-        return run.Datasets.ReadExamples(run.Job.ProjectId, fileId, param).Select(example => DomainExamples.ToTraining(example, template)
+        return RlhfData.Rendering(run, param, () => run.Datasets.ReadExamples(run.Job.ProjectId, fileId, param).Select(example => DomainExamples.ToTraining(example, template)
             ?? throw JobFailures.Fail(code, $"{fileId} holds {example.GetType().Name.Replace("Example", "")} examples, which a {run.Job.MethodType} job cannot train on.", param))
-            .ToList();
+            .ToList());
     }
 }
