@@ -12,7 +12,8 @@ public sealed class ChatTemplateException(string message, Exception? inner = nul
 /// A Jinja chat template rendered by Hugging Face's own renderer, <c>@huggingface/jinja</c> (the one transformers.js
 /// uses; bundled at build time from npm, see ChatTemplates/), executed by the Jint JavaScript interpreter. It parses
 /// templates as transformers does (trim_blocks, lstrip_blocks, <c>raise_exception</c>, <c>strftime_now</c> globals).
-/// Each distinct template text is prepared once per process, in an interpreter of its own; renders are serialized.
+/// Each distinct template text is prepared once per process; renders run in parallel, each on an interpreter of a pool
+/// (an interpreter is single-threaded: one more is made when all are busy, and kept).
 /// </summary>
 public sealed class JinjaTemplate
 {
@@ -26,24 +27,13 @@ public sealed class JinjaTemplate
 
     private static readonly ConcurrentDictionary<string, Lazy<JinjaTemplate>> Prepared = new();
 
-    private readonly Lock gate = new();
-    private readonly Jint.Engine engine;
-    private readonly Jint.Native.JsValue render;
-    private readonly Jint.Native.JsValue handle;
+    private readonly string source;
+    private readonly ConcurrentBag<Interpreter> idle = [];
 
     private JinjaTemplate(string source)
     {
-        engine = new Jint.Engine(options => options.LimitRecursion(512).TimeoutInterval(TimeSpan.FromSeconds(30)));
-        engine.Execute(Bundle.Value);
-        render = engine.GetValue("renderChatTemplate");
-        try
-        {
-            handle = engine.Invoke("prepareChatTemplate", source);
-        }
-        catch (JavaScriptException e)
-        {
-            throw new ChatTemplateException($"The chat template does not parse: {e.Message}", e);
-        }
+        this.source = source;
+        idle.Add(new Interpreter(source));   // parses now, so that a broken template fails here
     }
 
     /// <summary>The prepared template for <paramref name="source"/>, parsed on first use and kept for the process's life.</summary>
@@ -65,11 +55,44 @@ public sealed class JinjaTemplate
     public string Render(JsonObject variables)
     {
         var json = variables.ToJsonString();
-        lock (gate)
+        var interpreter = idle.TryTake(out var free) ? free : new Interpreter(source);
+        try
+        {
+            return interpreter.Render(json);
+        }
+        finally
+        {
+            idle.Add(interpreter);
+        }
+    }
+
+    /// <summary>One Jint engine with the bundle loaded and the template parsed in it.</summary>
+    private sealed class Interpreter
+    {
+        private readonly Jint.Engine engine;
+        private readonly Jint.Native.JsValue render;
+        private readonly Jint.Native.JsValue handle;
+
+        public Interpreter(string source)
+        {
+            engine = new Jint.Engine(options => options.LimitRecursion(512).TimeoutInterval(TimeSpan.FromSeconds(30)));
+            engine.Execute(Bundle.Value);
+            render = engine.GetValue("renderChatTemplate");
+            try
+            {
+                handle = engine.Invoke("prepareChatTemplate", source);
+            }
+            catch (JavaScriptException e)
+            {
+                throw new ChatTemplateException($"The chat template does not parse: {e.Message}", e);
+            }
+        }
+
+        public string Render(string variablesJson)
         {
             try
             {
-                return engine.Invoke(render, handle, json).AsString();
+                return engine.Invoke(render, handle, variablesJson).AsString();
             }
             catch (JavaScriptException e)
             {

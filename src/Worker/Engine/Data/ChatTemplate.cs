@@ -13,6 +13,7 @@ namespace TuningService.Worker.Engine.Data;
 /// ChatML only for checkpoints without one (the presets), ending turns with "&lt;|im_end|&gt;" when the tokenizer has it,
 /// else with its EOS. The rendered text carries its own special tokens (BOS included): it is tokenized once, as is,
 /// and no BOS is added to it. Loss falls on assistant turns with weight ≠ 0, including their end-of-turn token.
+/// Thread-safe: datasets are rendered in parallel.
 /// </summary>
 public sealed class ChatTemplate
 {
@@ -36,8 +37,10 @@ public sealed class ChatTemplate
     /// <summary>Which template this is, as the job's events say it ("the checkpoint's own (tokenizer_config.json)", "ChatML (...)").</summary>
     public string Description { get; }
 
+    private int conversations;
+
     /// <summary>Conversations rendered so far (methods report the template only when one was).</summary>
-    public int Conversations { get; private set; }
+    public int Conversations => conversations;
 
     /// <summary>The template of the model whose tokenizer this is (prepared once per tokenizer).</summary>
     public static ChatTemplate Of(TextTokenizer tokenizer)
@@ -96,14 +99,14 @@ public sealed class ChatTemplate
     /// <summary>The prompt that asks the model for the next assistant turn (generation, PPO).</summary>
     public string RenderPrompt(IReadOnlyList<ChatMessage> messages)
     {
-        Conversations++;
+        Interlocked.Increment(ref conversations);
         return Render(messages, addGenerationPrompt: true);
     }
 
     /// <summary>A training example: the rendered conversation, its weighted assistant turns (with their end-of-turn) trained.</summary>
     public TrainingExample RenderExample(IReadOnlyList<ChatMessage> messages)
     {
-        Conversations++;
+        Interlocked.Increment(ref conversations);
         var text = Render(messages, addGenerationPrompt: false);
         var spans = AssistantSpans.Locate(text, messages, m => Render(m, false), specialTexts, eosToken);
         var segments = new List<ExampleSegment>();
@@ -127,7 +130,7 @@ public sealed class ChatTemplate
     /// </summary>
     public (string Text, int ResponseStart) RenderResponse(IReadOnlyList<ChatMessage> prompt, string response)
     {
-        Conversations++;
+        Interlocked.Increment(ref conversations);
         List<ChatMessage> messages = [.. prompt, new ChatMessage(ChatMessage.Assistant, response)];
         var text = Render(messages, addGenerationPrompt: false);
         return (text, AssistantSpans.Locate(text, messages, m => Render(m, false), specialTexts, eosToken)[^1].Start);

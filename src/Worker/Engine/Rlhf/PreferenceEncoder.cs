@@ -52,10 +52,15 @@ public static class PreferenceEncoder
     {
         var kept = new List<EncodedPair>();
         int dropped = 0;
-        foreach (var pair in pairs)
+        // Chat templates render in parallel (milliseconds each under Jint); tokenization stays sequential, in order.
+        var rendered = pairs.AsParallel().AsOrdered()
+            .Select(pair => (Pair: pair, Chosen: Render(pair, pair.Chosen, template), Rejected: Render(pair, pair.Rejected, template)))
+            .ToList();
+        foreach (var (pair, chosenText, rejectedText) in rendered)
         {
-            var (chosen, chosenPrompt) = EncodeSide(pair, pair.Chosen, tokenizer, template);
-            var (rejected, rejectedPrompt) = EncodeSide(pair, pair.Rejected, tokenizer, template);
+            bool plain = pair.PromptMessages is null;
+            var (chosen, chosenPrompt) = Tokenize(chosenText, plain, tokenizer);
+            var (rejected, rejectedPrompt) = Tokenize(rejectedText, plain, tokenizer);
             if (Math.Max(chosen.Length, rejected.Length) > maxLength) { dropped++; continue; }
             int shared = 0;
             while (shared < Math.Min(chosenPrompt, rejectedPrompt) && chosen[shared] == rejected[shared]) shared++;
@@ -64,19 +69,21 @@ public static class PreferenceEncoder
         return (kept, dropped);
     }
 
-    /// <summary>One side's ids and how many of them are prompt (tokens ending before the response's first character).</summary>
-    private static (int[] Ids, int PromptTokens) EncodeSide(PreferencePair pair, string response, TextTokenizer tokenizer, ChatTemplate? template)
+    /// <summary>One side as text: a plain prompt followed by the response, or the chat rendered with the response as the assistant turn.</summary>
+    private static (string Text, int ResponseStart) Render(PreferencePair pair, string response, ChatTemplate? template)
+        => pair.PromptMessages is null
+            ? (pair.Prompt + response, pair.Prompt.Length)
+            : (template ?? throw new ArgumentException("A chat preference pair needs the chat template.", nameof(template))).RenderResponse(pair.PromptMessages, response);
+
+    /// <summary>One side's ids (tokenized once; BOS and EOS added to plain text) and how many are prompt: tokens ending before the response.</summary>
+    private static (int[] Ids, int PromptTokens) Tokenize((string Text, int ResponseStart) side, bool plain, TextTokenizer tokenizer)
     {
-        bool chat = pair.PromptMessages is not null;
-        var (text, responseStart) = chat
-            ? (template ?? throw new ArgumentException("A chat preference pair needs the chat template.", nameof(template))).RenderResponse(pair.PromptMessages!, response)
-            : (pair.Prompt + response, pair.Prompt.Length);
-        var encoded = tokenizer.EncodeWithOffsets(text);
+        var encoded = tokenizer.EncodeWithOffsets(side.Text);
         var ids = new List<int>(encoded.Ids.Length + 2);
-        if (!chat && tokenizer.AddBos && tokenizer.BosId is int bos) ids.Add(bos);
-        int promptTokens = ids.Count + encoded.Offsets.TakeWhile(o => o.End <= responseStart && o.Start < responseStart).Count();
+        if (plain && tokenizer.AddBos && tokenizer.BosId is int bos) ids.Add(bos);
+        int promptTokens = ids.Count + encoded.Offsets.TakeWhile(o => o.End <= side.ResponseStart && o.Start < side.ResponseStart).Count();
         ids.AddRange(encoded.Ids);
-        if (!chat) ids.Add(tokenizer.EosId);
+        if (plain) ids.Add(tokenizer.EosId);
         return (ids.ToArray(), promptTokens);
     }
 }

@@ -93,12 +93,21 @@ internal static class RlhfData
         {
             return render();
         }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)           // rendered in parallel: the first failure speaks for all
+        {
+            if (e.InnerExceptions[0] is Engine.Chat.ChatTemplateException refusal) throw Refused(param, refusal);
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            throw;
+        }
         catch (Engine.Chat.ChatTemplateException e)
         {
-            throw JobFailures.Fail(param == "validation_file" ? JobFailures.InvalidValidationFile : JobFailures.InvalidTrainingFile,
-                $"The model's chat template refused a conversation of the {param}: {e.Message}", param, e);
+            throw Refused(param, e);
         }
     }
+
+    private static JobFailureException Refused(string param, Engine.Chat.ChatTemplateException e)
+        => JobFailures.Fail(param == "validation_file" ? JobFailures.InvalidValidationFile : JobFailures.InvalidTrainingFile,
+            $"The model's chat template refused a conversation of the {param}: {e.Message}", param.EndsWith("_file") ? param : null, e);
 
     /// <summary>Says which chat template rendered the conversations (once, when any was rendered).</summary>
     public static void ReportTemplate(TrainingRun run, ChatTemplate template)
@@ -111,7 +120,7 @@ internal static class RlhfData
     public static (List<EncodedPair> Kept, int Dropped) EncodePairs(TrainingRun run, List<PreferencePair> pairs, Engine.Tokenization.TextTokenizer tokenizer,
         int maxSeqLength, ChatTemplate template, double defaultMargin = 0)
     {
-        var encoded = Rendering(run, "training_file", () => PreferenceEncoder.EncodePairs(pairs, tokenizer, maxSeqLength, defaultMargin, template));
+        var encoded = Rendering(run, "preference data", () => PreferenceEncoder.EncodePairs(pairs, tokenizer, maxSeqLength, defaultMargin, template));
         if (encoded.Kept.Count == 0 && pairs.Count > 0)
             throw JobFailures.Fail(JobFailures.ExampleTooLong,
                 $"All {pairs.Count} preference pairs are longer than max_seq_length ({maxSeqLength} tokens): raise max_seq_length or shorten the responses.",
@@ -122,7 +131,7 @@ internal static class RlhfData
     private static List<T> Read<T>(TrainingRun run, string fileId, string param, string format, Func<DatasetExample, T?> convert) where T : class
     {
         var code = param == "validation_file" ? JobFailures.InvalidValidationFile : JobFailures.InvalidTrainingFile;
-        return Rendering(run, param, () => run.Datasets.ReadExamples(run.Job.ProjectId, fileId, param).Select(example => convert(example)
+        return Rendering(run, param, () => run.Datasets.ReadExamples(run.Job.ProjectId, fileId, param).AsParallel().AsOrdered().Select(example => convert(example)
             ?? throw JobFailures.Fail(code, $"{fileId} holds {example.GetType().Name.Replace("Example", "")} examples; a {run.Job.MethodType} job needs {format} data.", param))
             .ToList());
     }
