@@ -68,6 +68,19 @@ public sealed class ChatTemplateFixtureTests
         Assert.Equal("the checkpoint's own (chat_template.jinja)", fromFile.Description);
     }
 
+    [Fact]
+    public void StrftimeNow_GivesTodaysDateWithEnglishMonthNames_AsLlama32TemplatesAskForIt()
+    {
+        using var dir = new TempDirectory("chat-template-");
+        File.WriteAllText(Path.Combine(dir.Path, "tokenizer_config.json"),
+            new JsonObject { ["chat_template"] = "{{ strftime_now('%d %b %Y') }}|{{ strftime_now('%B') }}", ["eos_token"] = "</s>" }.ToJsonString());
+        var before = DateTime.Now;
+        var rendered = ChatTemplate.FromDirectory(dir.Path, [])!.Render([new("user", "hi")], false);
+        var after = DateTime.Now;
+        string Expected(DateTime d) => d.ToString("dd MMM yyyy|MMMM", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains(rendered, new[] { Expected(before), Expected(after) });
+    }
+
     /// <summary>A checkpoint folder holding only tokenizer_config.json with the template and its special tokens.</summary>
     internal static ChatTemplate Checkpoint(string dir, JsonObject template)
     {
