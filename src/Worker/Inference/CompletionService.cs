@@ -126,6 +126,7 @@ public sealed class CompletionService(ServedModelResolver resolver, ModelResiden
 
         var stopIds = new HashSet<int> { tokenizer.EosId };
         if (tokenizer.TokenId("<|im_end|>") is int endOfTurn) stopIds.Add(endOfTurn);
+        if (chat && ChatTemplate.Of(tokenizer).EndOfTurn is string turnEnd && tokenizer.TokenId(turnEnd) is int turnEndId) stopIds.Add(turnEndId);   // <|eot_id|>, <end_of_turn>...
         long seed = request.Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
         var sequences = Enumerable.Range(0, request.N ?? 1).Select(i => new GenerationSequence(promptIds,
             new SamplingSettings(maxTokens, request.Temperature ?? 1.0, request.TopP ?? 1.0, seed + i, request.LogprobAlternatives(chat)),

@@ -68,6 +68,19 @@ public sealed class ChatTemplateFixtureTests
         Assert.Equal("the checkpoint's own (chat_template.jinja)", fromFile.Description);
     }
 
+    [Theory]
+    [InlineData("llama-3.1", "<|eot_id|>")]
+    [InlineData("gemma-2", "<end_of_turn>")]
+    [InlineData("phi-3", "<|end|>")]
+    [InlineData("mistral-v0.3", "</s>")]
+    [InlineData("qwen3", "<|im_end|>")]
+    public void EndOfTurn_IsTheSpecialTokenThatClosesAnAssistantTurn(string name, string expected)
+    {
+        using var dir = new TempDirectory("chat-template-");
+        Checkpoint(dir.Path, Template(name));
+        Assert.Equal(expected, ChatTemplate.FromDirectory(dir.Path, ["<|eot_id|>", "<|start_header_id|>", "<end_of_turn>", "<start_of_turn>", "<|end|>", "<|user|>", "<|assistant|>", "<|im_start|>", "<|im_end|>"])!.EndOfTurn);
+    }
+
     [Fact]
     public void StrftimeNow_GivesTodaysDateWithEnglishMonthNames_AsLlama32TemplatesAskForIt()
     {

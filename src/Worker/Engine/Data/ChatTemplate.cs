@@ -25,6 +25,8 @@ public sealed class ChatTemplate
     private readonly IReadOnlyCollection<string> specialTexts;
     private readonly string? eosToken;
 
+    private readonly Lazy<string?> endOfTurn;
+
     private ChatTemplate(string source, JsonObject specialTokens, IReadOnlyCollection<string> specialTexts, string description)
     {
         jinja = JinjaTemplate.For(source);
@@ -32,7 +34,14 @@ public sealed class ChatTemplate
         this.specialTexts = specialTexts;
         eosToken = specialTokens["eos_token"]?.GetValue<string>();
         Description = description;
+        endOfTurn = new Lazy<string?>(FindEndOfTurn);
     }
+
+    /// <summary>
+    /// The special token that ends an assistant turn in this template ("&lt;|eot_id|&gt;", "&lt;end_of_turn&gt;", "&lt;|im_end|&gt;"...),
+    /// found by rendering a short exchange; null when the template ends turns otherwise. Generation stops on it.
+    /// </summary>
+    public string? EndOfTurn => endOfTurn.Value;
 
     /// <summary>Which template this is, as the job's events say it ("the checkpoint's own (tokenizer_config.json)", "ChatML (...)").</summary>
     public string Description { get; }
@@ -134,6 +143,22 @@ public sealed class ChatTemplate
         List<ChatMessage> messages = [.. prompt, new ChatMessage(ChatMessage.Assistant, response)];
         var text = Render(messages, addGenerationPrompt: false);
         return (text, AssistantSpans.Locate(text, messages, m => Render(m, false), specialTexts, eosToken)[^1].Start);
+    }
+
+    private string? FindEndOfTurn()
+    {
+        List<ChatMessage> exchange = [new(ChatMessage.User, "Hi"), new(ChatMessage.Assistant, "Hello")];
+        try
+        {
+            var text = Render(exchange, addGenerationPrompt: false);
+            var (start, end) = AssistantSpans.Locate(text, exchange, m => Render(m, false), specialTexts, eosToken)[0];
+            return specialTexts.Where(t => t.Length > 0 && end - start >= t.Length && string.CompareOrdinal(text, end - t.Length, t, 0, t.Length) == 0)
+                .MaxBy(t => t.Length);
+        }
+        catch (ChatTemplateException)
+        {
+            return null;                                                   // a template that refuses even this exchange
+        }
     }
 
     private static string? Named(JsonNode? node) => node switch
