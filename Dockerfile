@@ -6,7 +6,8 @@
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0-noble AS build
 ARG TORCH_DEVICE=cpu
-# Node and npm build the /ui dashboard (npm ci + esbuild, run by the Api's build); nothing is fetched at run time.
+# Node and npm build the /ui dashboard (npm ci + esbuild, run by the Api's build) and the Worker's chat-template renderer
+# (@huggingface/jinja bundled the same way, see src/Worker/ChatTemplates); nothing is fetched at run time.
 RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Directory.Build.props Directory.Build.targets Directory.Packages.props TuningService.sln ./

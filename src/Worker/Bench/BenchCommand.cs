@@ -64,7 +64,7 @@ public static class BenchCommand
             var loaded = ModelCatalog.FindBase(Get("models-root", "models"), modelId) is { } model
                 ? ModelLoader.Load(model, seed: 1)
                 : ModelLoader.LoadDirectory(modelId, modelId);
-            var template = new ChatTemplate(loaded.Tokenizer);
+            var template = ChatTemplate.Of(loaded.Tokenizer);
             var examples = DomainExamples.ReadFile(dataset).Select(e => DomainExamples.ToTraining(e, template)
                 ?? throw new InvalidDataException($"{dataset}: bench --method supervised needs text, prompt_completion or chat data.")).ToList();
             trainer = new Trainer(loaded.Model, loaded.Tokenizer, examples, null, hp with { NEpochs = Int("epochs", 1) });

@@ -107,12 +107,11 @@ public sealed class CompletionService(ServedModelResolver resolver, ModelResiden
     private static Prepared Submit(CompletionRequest request, bool chat, ServedModelSource source, ResidentModel resident, CancellationToken ct)
     {
         var tokenizer = resident.Loaded.Tokenizer;
-        var template = new ChatTemplate(tokenizer);
         var text = chat
-            ? template.RenderPrompt(request.Messages!.Select(m => new ChatMessage(m.Role!, m.Text()!)).ToList())
+            ? ChatTemplate.Of(tokenizer).Render(request.Messages!.Select(m => new ChatMessage(m.Role!, m.Text()!)).ToList(), addGenerationPrompt: true)
             : request.PromptText()!;
         var promptIds = tokenizer.Encode(text);
-        if (tokenizer.AddBos && tokenizer.BosId is int bos) promptIds = [bos, .. promptIds];
+        if (!chat && tokenizer.AddBos && tokenizer.BosId is int bos) promptIds = [bos, .. promptIds];   // a chat template renders its own BOS
         if (promptIds.Length == 0) throw new CompletionRejected(400, "The prompt is empty.", chat ? "messages" : "prompt", "invalid_value");
 
         int context = resident.Loaded.Model.Config.MaxPositionEmbeddings;
@@ -127,6 +126,7 @@ public sealed class CompletionService(ServedModelResolver resolver, ModelResiden
 
         var stopIds = new HashSet<int> { tokenizer.EosId };
         if (tokenizer.TokenId("<|im_end|>") is int endOfTurn) stopIds.Add(endOfTurn);
+        if (chat && ChatTemplate.Of(tokenizer).EndOfTurn is string turnEnd && tokenizer.TokenId(turnEnd) is int turnEndId) stopIds.Add(turnEndId);   // <|eot_id|>, <end_of_turn>...
         long seed = request.Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
         var sequences = Enumerable.Range(0, request.N ?? 1).Select(i => new GenerationSequence(promptIds,
             new SamplingSettings(maxTokens, request.Temperature ?? 1.0, request.TopP ?? 1.0, seed + i, request.LogprobAlternatives(chat)),

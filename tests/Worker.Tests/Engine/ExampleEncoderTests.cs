@@ -36,7 +36,7 @@ public sealed class ExampleEncoderTests
     [Fact]
     public void Chat_LabelsWeightedAssistantTurnsAndTheirEndOfTurn_Only()
     {
-        var example = ChatTemplate.EosTerminated.Render([
+        var example = ChatTemplate.Of(Gpt2).RenderExample([
             new("system", "be brief"), new("user", "hi"), new("assistant", "first answer", Weight: 0),
             new("user", "again"), new("assistant", "second answer"),
         ]);
@@ -51,7 +51,7 @@ public sealed class ExampleEncoderTests
         using var dir = new TempDirectory();
         TinyBpe.WriteTokenizerJson(dir.Path);
         var tokenizer = TokenizerFiles.Load(dir.Path);
-        var example = new ChatTemplate(tokenizer).Render([new("user", "hello"), new("assistant", "hello world")]);
+        var example = ChatTemplate.Of(tokenizer).RenderExample([new("user", "hello"), new("assistant", "hello world")]);
         var encoded = ExampleEncoder.Encode(example, tokenizer, 256);
         Assert.Equal(20, encoded.InputIds[0]); // BOS
         Assert.Equal([11, 16, 19], encoded.InputIds.Where((_, i) => encoded.Labelled[i]).ToArray());
@@ -78,11 +78,11 @@ public sealed class ExampleEncoderTests
     [Theory]
     [InlineData("""{"prompt":"p","completion":" c"}""", "p| c|<eos>", "011")]
     [InlineData("""{"text":"hello"}""", "hello|<eos>", "11")]
-    [InlineData("""{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a","weight":1}]}""", "<|im_start|>user\n|q|<eos>|\n|<|im_start|>assistant\n|a|<eos>|\n", "00000110")]
+    [InlineData("""{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a","weight":1}]}""", "<|im_start|>user\nq<|endoftext|>\n<|im_start|>assistant\n|a<|endoftext|>|\n", "010")]
     public void JsonLine_OfEachFormat_ParsedByTheDomain_BecomesSegments(string line, string texts, string trainable)
     {
         var parsed = Domain.Datasets.DatasetReader.ReadAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(line + "\n"))).ToBlockingEnumerable().Single();
-        var example = DomainExamples.ToTraining(parsed, ChatTemplate.EosTerminated)!;
+        var example = DomainExamples.ToTraining(parsed, ChatTemplate.Of(Gpt2))!;
         Assert.Equal(texts, string.Join("|", example.Segments.Select(s => s.Kind == SegmentKind.EndOfSequence ? "<eos>" : s.Text)));
         Assert.Equal(trainable, string.Concat(example.Segments.Select(s => s.Trainable ? '1' : '0')));
     }

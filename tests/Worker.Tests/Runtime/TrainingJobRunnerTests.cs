@@ -75,9 +75,10 @@ public sealed class TrainingJobRunnerTests(RuntimeDatabase database) : IClassFix
         var job = await database.WaitForAsync(jobId, j => JobStatus.IsTerminal(j.Status), Timeout, () => worker.Output);
 
         Assert.Equal(JobStatus.Succeeded, job.Status);
-        var losses = (await database.EventsAsync(jobId)).Where(e => e.Type == EventTypes.Metrics)
-            .Select(e => e.Data!.RootElement.GetProperty("train_loss").GetDouble()).ToList();
+        var events = await database.EventsAsync(jobId);
+        var losses = events.Where(e => e.Type == EventTypes.Metrics).Select(e => e.Data!.RootElement.GetProperty("train_loss").GetDouble()).ToList();
         Assert.True(losses[^1] < losses[0], $"loss should fall: {string.Join(", ", losses)}");
+        Assert.Contains(events, e => e.Message == "Chat template: ChatML (the checkpoint has none; turns end with <|endoftext|>).");   // the tiny-llama preset: GPT-2 vocabulary
     }
 
     [Fact]

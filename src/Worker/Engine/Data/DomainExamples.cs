@@ -13,7 +13,7 @@ public static class DomainExamples
     {
         PromptCompletionExample pc => TrainingExample.FromPromptCompletion(pc.Prompt, pc.Completion),
         TextExample text => TrainingExample.FromText(text.Text),
-        ChatExample chat => template.Render(chat.Messages),
+        ChatExample chat => template.RenderExample(chat.Messages),
         _ => null,
     };
 

@@ -16,10 +16,12 @@ public sealed record ExampleSegment(string Text, bool Trainable, SegmentKind Kin
 }
 
 /// <summary>
-/// One training example as an ordered list of segments. Labels come from this structure, never from
-/// comparing token ids (an EOS used as padding must not hide the real, labelled EOS).
+/// One training example as an ordered list of segments, tokenized as one text (the segments only say which characters
+/// are trained). Labels come from this structure, never from comparing token ids (an EOS used as padding must not hide
+/// the real, labelled EOS). <see cref="AddBos"/>: the encoder puts the model's BOS first (false for chat-template text,
+/// which renders its own special tokens).
 /// </summary>
-public sealed record TrainingExample(IReadOnlyList<ExampleSegment> Segments)
+public sealed record TrainingExample(IReadOnlyList<ExampleSegment> Segments, bool AddBos = true)
 {
     /// <summary>prompt_completion: loss on the completion and the EOS that ends it.</summary>
     public static TrainingExample FromPromptCompletion(string prompt, string completion)
@@ -30,5 +32,5 @@ public sealed record TrainingExample(IReadOnlyList<ExampleSegment> Segments)
         => new([ExampleSegment.Completion(text), ExampleSegment.Eos(true)]);
 
     /// <summary>The same example with every segment trainable (train_on_inputs).</summary>
-    public TrainingExample TrainEverything() => new(Segments.Select(s => s with { Trainable = true }).ToList());
+    public TrainingExample TrainEverything() => this with { Segments = Segments.Select(s => s with { Trainable = true }).ToList() };
 }

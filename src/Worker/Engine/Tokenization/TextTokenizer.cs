@@ -59,18 +59,40 @@ public sealed class TextTokenizer
     /// Token ids of <paramref name="text"/>. <paramref name="continuation"/> marks text that continues a
     /// sequence (SentencePiece then drops one leading space that its dummy prefix would double).
     /// </summary>
-    public int[] Encode(string text, bool continuation = false)
+    public int[] Encode(string text, bool continuation = false) => EncodeWithOffsets(text, continuation).Ids;
+
+    /// <summary>
+    /// The ids of <see cref="Encode"/> with, per token, the characters of <paramref name="text"/> it stands for
+    /// ([Start, End), End exclusive; SentencePiece's dummy-prefix space maps to an empty span at the token's start).
+    /// Loss masks come from these offsets: the text is tokenized once, never piece by piece.
+    /// </summary>
+    public EncodedText EncodeWithOffsets(string text, bool continuation = false)
     {
         var ids = new List<int>();
-        var parts = specialSplitter is null ? [text] : specialSplitter.Split(text);
-        foreach (var part in parts)
+        var offsets = new List<(int Start, int End)>();
+        int position = 0;
+        foreach (var part in specialSplitter is null ? [text] : specialSplitter.Split(text))
         {
+            int partStart = position;
+            position += part.Length;
             if (part.Length == 0) continue;
-            if (SpecialTokens.TryGetValue(part, out var special)) { ids.Add(special); continue; }
-            var piece = Kind == TokenizerKind.SentencePiece && (continuation || ids.Count > 0) && part.StartsWith(' ') ? part[1..] : part;
-            if (piece.Length > 0) ids.AddRange(inner.EncodeToIds(piece));
+            if (SpecialTokens.TryGetValue(part, out var special)) { ids.Add(special); offsets.Add((partStart, position)); continue; }
+            bool dropSpace = Kind == TokenizerKind.SentencePiece && (continuation || ids.Count > 0) && part.StartsWith(' ');
+            var piece = dropSpace ? part[1..] : part;
+            int pieceStart = dropSpace ? partStart + 1 : partStart;
+            if (piece.Length == 0) continue;
+            var tokens = inner.EncodeToTokens(piece, out var normalized);
+            // SentencePiece normalizes to "▁" + text with spaces escaped: one character longer, shifted by one.
+            int shift = normalized is null ? 0 : normalized.Length - piece.Length;
+            if (shift is < 0 or > 1) throw new NotSupportedException($"The tokenizer's normalization changes the text's length ({piece.Length} → {normalized!.Length}); its offsets cannot be mapped back.");
+            foreach (var token in tokens)
+            {
+                var (start, length) = token.Offset.GetOffsetAndLength(piece.Length + shift);
+                ids.Add(token.Id);
+                offsets.Add((pieceStart + Math.Clamp(start - shift, 0, piece.Length), pieceStart + Math.Clamp(start + length - shift, 0, piece.Length)));
+            }
         }
-        return ids.ToArray();
+        return new EncodedText(ids.ToArray(), offsets.ToArray());
     }
 
     public string Decode(IEnumerable<int> ids) => inner.Decode(ids) ?? string.Empty;
@@ -78,3 +100,6 @@ public sealed class TextTokenizer
     /// <summary>Writes the files needed to rebuild this tokenizer into a model directory.</summary>
     public void SaveTo(string directory) => TokenizerFiles.Save(this, directory);
 }
+
+/// <summary>Token ids with the character span [Start, End) of the encoded text each token stands for.</summary>
+public sealed record EncodedText(int[] Ids, (int Start, int End)[] Offsets);

@@ -27,12 +27,13 @@ public sealed class DpoMethod : ITrainingMethod
         loaded.Model.to(run.Device);
         run.Reporter.Info($"Model {job.Model} loaded ({loaded.Model.Config.ParameterCount():N0} parameters) on {run.Device.type}; it is also the frozen reference.");
 
-        var template = new ChatTemplate(loaded.Tokenizer);
+        var template = ChatTemplate.Of(loaded.Tokenizer);
         int maxLength = hp.WithinContext(loaded.Model.Config.MaxPositionEmbeddings, job).MaxSeqLength;
-        var (train, dropped) = RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.TrainingFileId, "training_file", template), loaded.Tokenizer, maxLength);
+        var (train, dropped) = RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.TrainingFileId, "training_file"), loaded.Tokenizer, maxLength, template);
         var validation = job.ValidationFileId is null ? []
-            : RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.ValidationFileId, "validation_file", template), loaded.Tokenizer, maxLength).Kept;
+            : RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.ValidationFileId, "validation_file"), loaded.Tokenizer, maxLength, template).Kept;
 
+        RlhfData.ReportTemplate(run, template);
         using var trainer = new DpoTrainer(loaded.Model, loaded.Model, train, validation, hp, settings, loaded.Tokenizer.PadId);
         run.Reporter.Info(
             $"Data tokenized: {train.Count} training pairs ({dropped} dropped: longer than {maxLength} tokens), " +

@@ -44,13 +44,14 @@ public sealed class PpoMethod : ITrainingMethod
         run.Reporter.Info($"Policy {job.Model} and reward model {spec.RewardModel} loaded on {run.Device.type}; " +
             "the reference is a frozen copy of the policy, the value model starts from the reward model.");
 
-        var template = new ChatTemplate(loaded.Tokenizer);
+        var template = ChatTemplate.Of(loaded.Tokenizer);
         // Prompt and response share max_seq_length (the API refuses a response_length that leaves the prompt no room).
         int maxPrompt = hp.WithinContext(loaded.Model.Config.MaxPositionEmbeddings, job).MaxSeqLength - settings.ResponseLength;
-        List<int[]> Encode(List<string> prompts) => prompts.Select(p => PreferenceEncoder.EncodePrompt(p, loaded.Tokenizer, maxPrompt)).ToList();
+        List<int[]> Encode(List<PromptText> prompts) => prompts.Select(p => PreferenceEncoder.EncodePrompt(p.Text, loaded.Tokenizer, maxPrompt, p.AddBos)).ToList();
         var prompts = Encode(RlhfData.ReadPrompts(run, job.TrainingFileId, "training_file", template));
         var validation = job.ValidationFileId is null ? [] : Encode(RlhfData.ReadPrompts(run, job.ValidationFileId, "validation_file", template));
 
+        RlhfData.ReportTemplate(run, template);
         using var trainer = new PpoTrainer(loaded.Model, reference, valueModel, reward.AsScorer(), prompts, validation, hp, settings,
             loaded.Tokenizer.EosId, loaded.Tokenizer.PadId, ids => loaded.Tokenizer.Decode(ids));
         run.Reporter.Info(

@@ -30,12 +30,13 @@ public sealed class RewardModelMethod : ITrainingMethod
         model.to(run.Device);
         run.Reporter.Info($"Model {job.Model} loaded with a scalar reward head ({loaded.Model.Config.ParameterCount():N0} backbone parameters) on {run.Device.type}.");
 
-        var template = new ChatTemplate(loaded.Tokenizer);
+        var template = ChatTemplate.Of(loaded.Tokenizer);
         int maxLength = hp.WithinContext(loaded.Model.Config.MaxPositionEmbeddings, job).MaxSeqLength;
-        var (train, dropped) = RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.TrainingFileId, "training_file", template), loaded.Tokenizer, maxLength, settings.Margin);
+        var (train, dropped) = RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.TrainingFileId, "training_file"), loaded.Tokenizer, maxLength, template, settings.Margin);
         var validation = job.ValidationFileId is null ? []
-            : RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.ValidationFileId, "validation_file", template), loaded.Tokenizer, maxLength, settings.Margin).Kept;
+            : RlhfData.EncodePairs(run, RlhfData.ReadPairs(run, job.ValidationFileId, "validation_file"), loaded.Tokenizer, maxLength, template, settings.Margin).Kept;
 
+        RlhfData.ReportTemplate(run, template);
         using var trainer = new RewardModelTrainer(model, train, validation, hp, loaded.Tokenizer.PadId, settings.CenterRewardsCoefficient);
         run.Reporter.Info(
             $"Data tokenized: {train.Count} training pairs ({dropped} dropped: longer than {maxLength} tokens), " +

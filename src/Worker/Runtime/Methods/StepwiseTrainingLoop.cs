@@ -116,23 +116,53 @@ internal sealed record TrainingOutcome(StopReason Stopped, long TrainedTokens);
 /// <summary>Reads preference and prompt_only files for the RLHF methods, failing with codes the user can act on.</summary>
 internal static class RlhfData
 {
-    /// <summary>Preference pairs as the Domain parser read them; chat prompts rendered up to the assistant header.</summary>
-    public static List<PreferencePair> ReadPairs(TrainingRun run, string fileId, string param, ChatTemplate template)
+    /// <summary>Preference pairs as the Domain parser read them; chat prompts are rendered with each response by the template when encoded.</summary>
+    public static List<PreferencePair> ReadPairs(TrainingRun run, string fileId, string param)
         => Read(run, fileId, param, "preference", example => example is PreferenceExample pair
-            ? new PreferencePair(pair.Prompt ?? template.RenderPrompt(pair.PromptMessages!), pair.Chosen, pair.Rejected)
+            ? new PreferencePair(pair.Prompt ?? "", pair.Chosen, pair.Rejected) { PromptMessages = pair.PromptMessages }
             : null);
 
-    /// <summary>PPO prompts as the Domain parser read them; chat prompts rendered up to the assistant header.</summary>
-    public static List<string> ReadPrompts(TrainingRun run, string fileId, string param, ChatTemplate template)
+    /// <summary>PPO prompts as the Domain parser read them; chat prompts rendered by the template up to the assistant header (BOS then in the text).</summary>
+    public static List<PromptText> ReadPrompts(TrainingRun run, string fileId, string param, ChatTemplate template)
         => Read(run, fileId, param, "prompt_only", example => example is PromptOnlyExample prompt
-            ? prompt.Prompt ?? template.RenderPrompt(prompt.Messages!)
+            ? prompt.Prompt is string plain ? new PromptText(plain, AddBos: true) : new PromptText(template.RenderPrompt(prompt.Messages!), AddBos: false)
             : null);
+
+    /// <summary>Runs <paramref name="render"/>, turning a chat template's refusal (its raise_exception) into a failure naming the file.</summary>
+    public static T Rendering<T>(TrainingRun run, string param, Func<T> render)
+    {
+        try
+        {
+            return render();
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)           // rendered in parallel: the first failure speaks for all
+        {
+            if (e.InnerExceptions[0] is Engine.Chat.ChatTemplateException refusal) throw Refused(param, refusal);
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            throw;
+        }
+        catch (Engine.Chat.ChatTemplateException e)
+        {
+            throw Refused(param, e);
+        }
+    }
+
+    private static JobFailureException Refused(string param, Engine.Chat.ChatTemplateException e)
+        => JobFailures.Fail(param == "validation_file" ? JobFailures.InvalidValidationFile : JobFailures.InvalidTrainingFile,
+            $"The model's chat template refused a conversation of the {param}: {e.Message}", param.EndsWith("_file") ? param : null, e);
+
+    /// <summary>Says which chat template rendered the conversations (once, when any was rendered).</summary>
+    public static void ReportTemplate(TrainingRun run, ChatTemplate template)
+    {
+        if (template.Conversations > 0)
+            run.Reporter.Info($"Chat template: {template.Description}.", new { chat_template = template.Description, conversations = template.Conversations });
+    }
 
     /// <summary>Encodes pairs and fails with example_too_long when none fits within max_seq_length.</summary>
     public static (List<EncodedPair> Kept, int Dropped) EncodePairs(TrainingRun run, List<PreferencePair> pairs, Engine.Tokenization.TextTokenizer tokenizer,
-        int maxSeqLength, double defaultMargin = 0)
+        int maxSeqLength, ChatTemplate template, double defaultMargin = 0)
     {
-        var encoded = PreferenceEncoder.EncodePairs(pairs, tokenizer, maxSeqLength, defaultMargin);
+        var encoded = Rendering(run, "preference data", () => PreferenceEncoder.EncodePairs(pairs, tokenizer, maxSeqLength, defaultMargin, template));
         if (encoded.Kept.Count == 0 && pairs.Count > 0)
             throw JobFailures.Fail(JobFailures.ExampleTooLong,
                 $"All {pairs.Count} preference pairs are longer than max_seq_length ({maxSeqLength} tokens): raise max_seq_length or shorten the responses.",
@@ -143,8 +173,8 @@ internal static class RlhfData
     private static List<T> Read<T>(TrainingRun run, string fileId, string param, string format, Func<DatasetExample, T?> convert) where T : class
     {
         var code = param == "validation_file" ? JobFailures.InvalidValidationFile : JobFailures.InvalidTrainingFile;
-        return run.Datasets.ReadExamples(run.Job.ProjectId, fileId, param).Select(example => convert(example)
+        return Rendering(run, param, () => run.Datasets.ReadExamples(run.Job.ProjectId, fileId, param).AsParallel().AsOrdered().Select(example => convert(example)
             ?? throw JobFailures.Fail(code, $"{fileId} holds {example.GetType().Name.Replace("Example", "")} examples; a {run.Job.MethodType} job needs {format} data.", param))
-            .ToList();
+            .ToList());
     }
 }

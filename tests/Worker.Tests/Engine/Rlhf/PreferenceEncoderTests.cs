@@ -7,8 +7,6 @@ namespace TuningService.Worker.Tests.Engine.Rlhf;
 
 public sealed class PreferenceEncoderTests
 {
-    private static readonly ChatTemplate Template = ChatTemplate.EosTerminated;
-
     [Fact]
     public void EncodePairs_EndsBothSidesWithEos_AndDropsPairsLongerThanTheLimit()
     {
