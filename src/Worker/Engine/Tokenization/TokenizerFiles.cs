@@ -11,7 +11,7 @@ public static class TokenizerFiles
     public const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
     private const string EmbeddedMarker = "tuningservice_tokenizer";
     private static readonly string[] CopiedFiles =
-        ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt", "tokenizer.model", "generation_config.json"];
+        ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt", "tokenizer.model", "generation_config.json", "chat_template.jinja"];
 
     /// <summary>GPT-2's tokenizer from the embedded vocabulary (no files needed).</summary>
     public static TextTokenizer Gpt2()
