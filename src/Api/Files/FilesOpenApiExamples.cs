@@ -24,15 +24,6 @@ internal sealed class FilesOpenApiExamples : IOperationFilter
 
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
-        foreach (var parameter in operation.Parameters?.OfType<OpenApiParameter>() ?? [])
-            parameter.Example = parameter.Name switch
-            {
-                "id" or "after" => "file-4Vq2YwPz8mXhK1bNcT7sLd0e",
-                "limit" => 20,
-                "order" => "desc",
-                "purpose" => "fine-tune",
-                _ => parameter.Example,
-            };
         switch (operation.OperationId)
         {
             case "UploadFile":

@@ -30,6 +30,8 @@ public static class SwaggerSetup
             var xml = Path.Combine(AppContext.BaseDirectory, "TuningService.Api.xml");
             if (File.Exists(xml)) o.IncludeXmlComments(ReadableXmlDocs.From(xml));
             o.SupportNonNullableReferenceTypes();
+            o.OperationFilter<SwaggerConventions>();
+            o.SchemaFilter<SwaggerConventions>();
         });
     }
 }

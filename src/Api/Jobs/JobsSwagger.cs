@@ -52,6 +52,7 @@ internal static class JobsSwagger
     {
         public void Apply(OpenApiOperation operation, OperationFilterContext context)
         {
+            if (operation.OperationId == "ListFineTuningJobs") AddMetadataFilter(operation);
             if (operation.OperationId != "CreateFineTuningJob") return;
             if (operation.RequestBody?.Content?.TryGetValue("application/json", out var media) != true || media is not OpenApiMediaType body) return;
             body.Examples = new Dictionary<string, IOpenApiExample>
@@ -69,6 +70,22 @@ internal static class JobsSwagger
                 ["deprecated_hyperparameters"] = Example("OpenAI's deprecated top-level hyperparameters (= supervised)",
                     """{"model":"tiny-gpt2","training_file":"file-abc","seed":42,"hyperparameters":{"n_epochs":"auto","batch_size":"auto","learning_rate_multiplier":2}}"""),
             };
+        }
+
+        /// <summary><c>metadata[key]=value</c> (repeatable): OpenAPI's deepObject style, which Swagger UI's Try-it-out sends as such.</summary>
+        private static void AddMetadataFilter(OpenApiOperation operation)
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = "metadata",
+                In = ParameterLocation.Query,
+                Style = ParameterStyle.DeepObject,
+                Explode = true,
+                Description = "Only jobs whose metadata holds every given pair: metadata[team]=search&metadata[run]=7 (exact string match on each value).",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.Object, AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.String } },
+                Example = new JsonObject { ["team"] = "search" },
+            });
         }
 
         private static OpenApiExample Example(string summary, string json) => new() { Summary = summary, Value = JsonNode.Parse(json) };
