@@ -8,7 +8,8 @@ namespace TuningService.Api.Files;
 /// <summary>
 /// OpenAI's file object (<c>id</c>, <c>object</c>, <c>bytes</c>, <c>created_at</c>, <c>filename</c>, <c>purpose</c>,
 /// <c>status</c>, <c>status_details</c>) plus the dataset's <c>format</c>, <c>examples</c>, <c>sha256</c>, the
-/// <c>validation</c> report of a rejected file (null when processed) and teaching <c>warnings</c>.
+/// <c>validation</c> report of a rejected file (null when processed), teaching <c>warnings</c>, and <c>methods</c>:
+/// each method the file can train with how its size fits (<c>few</c>, <c>good</c>, <c>large</c>) and advice.
 /// </summary>
 public sealed record FileObject(
     string Id,
@@ -23,14 +24,16 @@ public sealed record FileObject(
     long Examples,
     string? Sha256,
     FileValidation? Validation,
-    IReadOnlyList<DatasetWarning> Warnings)
+    IReadOnlyList<DatasetWarning> Warnings,
+    IReadOnlyList<MethodAdvice.MethodFit> Methods)
 {
     public static FileObject From(DatasetFile file)
     {
         var stored = file.Validation is null ? null : file.Validation.Deserialize<FileValidation>(StoredJson);
         return new FileObject(file.Id, "file", file.Bytes, file.CreatedAt.ToUnixSeconds(), file.Filename, file.Purpose,
             file.Status, file.StatusDetails, file.Format, file.Examples, file.Sha256,
-            file.Status == DatasetFileStatus.Error ? stored : null, stored?.Warnings ?? []);
+            file.Status == DatasetFileStatus.Error ? stored : null, stored?.Warnings ?? [],
+            file.Status == DatasetFileStatus.Processed && file.Format is { } format ? MethodAdvice.For(format, file.Examples) : []);
     }
 
     internal static readonly JsonSerializerOptions StoredJson = CreateStoredJson();

@@ -11,7 +11,8 @@ internal sealed class FilesOpenApiExamples : IOperationFilter
         {"id":"file-4Vq2YwPz8mXhK1bNcT7sLd0e","object":"file","bytes":18342,"created_at":1764028800,"filename":"sentiment.jsonl",
          "purpose":"fine-tune","status":"processed","status_details":null,"format":"prompt_completion","examples":120,
          "sha256":"9f2c…","validation":null,
-         "warnings":[{"code":"few_examples","message":"Only 120 examples. SFT wants hundreds to tens of thousands of good examples.","count":120,"details":{"recommended_minimum":100}}]}
+         "warnings":[{"code":"few_examples","message":"Only 120 examples. SFT wants hundreds to tens of thousands of good examples.","count":120,"details":{"recommended_minimum":100}}],
+         "methods":[{"method":"supervised","fit":"good","advice":"120 examples: within the range supervised wants (100–50,000)."}]}
         """;
 
     private const string RejectedJson = """
@@ -19,7 +20,7 @@ internal sealed class FilesOpenApiExamples : IOperationFilter
          "purpose":"fine-tune","status":"error","status_details":"Line 3, messages[1].role: unrecognized_role: Role \"bot\" is not one of system, user, assistant.",
          "format":"chat","examples":11,"sha256":"c1d0…",
          "validation":{"errors":[{"line":3,"field":"messages[1].role","code":"unrecognized_role","message":"Role \"bot\" is not one of system, user, assistant."}],"error_count":1,"lines":12,"warnings":[]},
-         "warnings":[]}
+         "warnings":[],"methods":[]}
         """;
 
     public void Apply(OpenApiOperation operation, OperationFilterContext context)

@@ -8,6 +8,7 @@ using Npgsql;
 using TuningService.Api.Auth;
 using TuningService.Api.Errors;
 using TuningService.Domain;
+using TuningService.Domain.Datasets;
 using TuningService.Domain.Files;
 using TuningService.Domain.Jobs;
 using TuningService.Domain.Jobs.Specs;
@@ -97,6 +98,8 @@ public static class CreateJob
         db.Jobs.Add(job);
         // Files were validated at upload; the cross-checks above are the validation, so the job is queued in the same transaction.
         db.JobEvents.Add(job.RecordEvent(now, $"Validating training file: {training.Id}"));
+        if (MethodAdvice.Fit(method, training.Examples) is { Fit: MethodAdvice.Fits.Few } fit)
+            db.JobEvents.Add(job.RecordEvent(now, $"Method advice: {fit.Advice}", "warn"));
         db.JobEvents.Add(job.MarkQueued(now));
         try
         {
