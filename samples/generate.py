@@ -43,14 +43,23 @@ def review(label):
     return {"prompt": f"Review: {text}\nSentiment:", "completion": f" {label}"}
 
 
-def sentiment(count):
+def sentiment(count, unseen=frozenset()):
+    """Balanced reviews; none whose prompt is in `unseen` (a held-out file shares no example with training)."""
     labels = ["positive", "negative"] * (count // 2)
     rng.shuffle(labels)
-    return [review(label) for label in labels]
+    rows, prompts = [], set(unseen)
+    for label in labels:
+        row = review(label)
+        while row["prompt"] in prompts:
+            row = review(label)
+        prompts.add(row["prompt"])
+        rows.append(row)
+    return rows
 
 
-write("sentiment.jsonl", sentiment(200))
-write("sentiment-valid.jsonl", sentiment(60))
+train_sentiment = sentiment(200)
+write("sentiment.jsonl", train_sentiment)
+write("sentiment-valid.jsonl", sentiment(60, unseen={row["prompt"] for row in train_sentiment}))
 
 # --- support-chat: multi-turn chat ---
 SYSTEM = "You are a friendly support agent for Acme Cloud. Answer briefly and precisely."
@@ -97,19 +106,25 @@ POLITE = ["I'm sorry for the trouble! Let me help you with that right away.", "T
 RUDE = ["Read the FAQ.", "Not my problem.", "Figure it out yourself.", "We already answered this. Stop asking.", "Whatever. Try again later."]
 
 
-def preference():
-    request = rng.choice(REQUESTS)
+# Requests only the validation file asks: it measures whether the reward model learned politeness, not the prompts.
+HELD_OUT_REQUESTS = ["My package arrived damaged.", "Can I change my delivery address?", "The website keeps logging me out.",
+                     "How long does a refund take?", "I was promised a call back and nobody called."]
+
+
+def preference(requests=REQUESTS):
+    request = rng.choice(requests)
     prefix = rng.choice(["", "Hello, ", "Hi there. ", "Quick question: "])
     return {"prompt": prefix + request, "chosen": rng.choice(POLITE), "rejected": rng.choice(RUDE)}
 
 
 write("polite-preferences.jsonl", unique(preference, 120))
+write("polite-preferences-valid.jsonl", unique(lambda: preference(HELD_OUT_REQUESTS), 40))
 
-# --- ppo-prompts: prompts only ---
-TOPICS = ["a lost umbrella", "the first day of school", "a robot learning to cook", "a rainy afternoon", "an old lighthouse",
-          "a friendly dragon", "a city without cars", "a cat who loves jazz", "a broken clock", "a picnic on Mars"]
-ASKS = ["Write a short, kind reply to a customer asking about {t}.", "Tell a two-sentence story about {t}.",
-        "Describe {t} in one cheerful sentence.", "Give a polite summary of {t} for a child.", "Write a haiku about {t}."]
+# --- ppo-prompts: prompts only, customer requests like those the politeness reward model learned on ---
+TOPICS = ["my order", "my password", "a double charge", "my email address", "a refund", "the pricing", "my account",
+          "the mobile app", "an invoice", "my subscription"]
+ASKS = ["Quick question about {t}.", "Hello, I need help with {t}.", "Hi there. Something is wrong with {t}.",
+        "Can you look into {t} for me?", "I'm unhappy about {t}."]
 write("ppo-prompts.jsonl", unique(lambda: {"prompt": rng.choice(ASKS).format(t=rng.choice(TOPICS))}, 50) +
       [{"messages": [{"role": "system", "content": "Be warm and concise."},
                      {"role": "user", "content": f"Say something encouraging to {n}."}]} for n in NAMES[:14]])

@@ -38,6 +38,7 @@ public sealed class UploadFileTests(ApiFactory api) : IClassFixture<ApiFactory>
     [InlineData("sentiment-valid.jsonl", "prompt_completion", 60)]
     [InlineData("support-chat.jsonl", "chat", 120)]
     [InlineData("polite-preferences.jsonl", "preference", 120)]
+    [InlineData("polite-preferences-valid.jsonl", "preference", 40)]
     [InlineData("ppo-prompts.jsonl", "prompt_only", 64)]
     [InlineData("stories.jsonl", "text", 150)]
     public async Task Upload_DetectsFormatOfEachSample(string sample, string format, int examples)
