@@ -29,7 +29,7 @@ internal static class GenerateBench
         using var served = new ResidentModel("bench", new LoadedModel("bench", model, TokenizerFiles.Gpt2(), null), maxBatch: Math.Max(concurrent, 1), NullLogger.Instance);
 
         GenerationSequence Sequence(int[] prompt) => new(prompt, new SamplingSettings(tokens, 0, 1, 0, null), new HashSet<int>(), null, CancellationToken.None);
-        var cpu = new Dictionary<string, List<double>> { ["sequential"] = [], ["concurrent"] = [] };
+        var cpu = new Dictionary<string, List<double>> { ["plain"] = [], ["single"] = [], ["sequential"] = [], ["concurrent"] = [] };
         async Task<double> TimeAsync(Func<Task> run, string? phase = null)
         {
             var clock = Stopwatch.StartNew();
@@ -46,8 +46,8 @@ internal static class GenerateBench
         var plain = new List<double>(); var single = new List<double>(); var sequential = new List<double>(); var together = new List<double>();
         for (int r = 0; r < repeats; r++)
         {
-            plain.Add(Measure(() => PlainGenerateLoop.Run(model, prompts[0], tokens)));
-            single.Add(await TimeAsync(() => RunOne(prompts[0])));
+            plain.Add(await TimeAsync(() => { PlainGenerateLoop.Run(model, prompts[0], tokens); return Task.CompletedTask; }, "plain"));
+            single.Add(await TimeAsync(() => RunOne(prompts[0]), "single"));
             sequential.Add(await TimeAsync(async () => { foreach (var p in prompts) await RunOne(p); }, "sequential"));
             together.Add(await TimeAsync(() => Task.WhenAll(prompts.Select(RunOne)), "concurrent"));
         }
@@ -59,6 +59,7 @@ internal static class GenerateBench
             ["plain_loop_tokens_per_s"] = Math.Round(tokens / plainS, 1),
             ["single_tokens_per_s"] = Math.Round(tokens / singleS, 1),
             ["single_vs_plain"] = Math.Round(plainS / singleS, 3),
+            ["single_vs_plain_cpu"] = Math.Round(Median(cpu["plain"]) / Median(cpu["single"]), 3),
             ["sequential_s"] = Math.Round(sequentialS, 3),
             ["concurrent_s"] = Math.Round(togetherS, 3),
             ["concurrent_tokens_per_s"] = Math.Round(concurrent * tokens / togetherS, 1),
@@ -67,13 +68,6 @@ internal static class GenerateBench
             ["concurrent_vs_sequential_cpu"] = Math.Round(Median(cpu["concurrent"]) / Median(cpu["sequential"]), 3),
         }));
         return 0;
-    }
-
-    private static double Measure(Action run)
-    {
-        var clock = Stopwatch.StartNew();
-        run();
-        return clock.Elapsed.TotalSeconds;
     }
 }
 

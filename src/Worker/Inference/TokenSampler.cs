@@ -12,6 +12,9 @@ internal static class TokenSampler
     public static List<GeneratedToken> Pick(Tensor logits, IReadOnlyList<GenerationSequence> rows, Device device)
     {
         // logits: (B, V) float32
+        int alternatives = rows.Max(r => r.Sampling.LogprobAlternatives ?? -1);
+        if (alternatives < 0 && rows.All(r => r.Sampling.Temperature <= 0))                 // all greedy: one argmax, B ids back
+            return logits.argmax(-1).cpu().data<long>().Select(id => new GeneratedToken((int)id, null, null)).ToList();
         var chosen = new Tensor[rows.Count];
         Tensor? greedy = null;
         for (int b = 0; b < rows.Count; b++)
@@ -29,7 +32,6 @@ internal static class TokenSampler
             chosen[b] = multinomial(probs / probs.sum(), 1, generator: rows[b].Generator);
         }
         var ids = cat(chosen, 0);                                                   // (B)
-        int alternatives = rows.Max(r => r.Sampling.LogprobAlternatives ?? -1);
         if (alternatives < 0)
             return ids.cpu().data<long>().Select(id => new GeneratedToken((int)id, null, null)).ToList(); // sync point
 

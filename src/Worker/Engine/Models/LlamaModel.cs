@@ -29,6 +29,8 @@ public sealed class LlamaModel : CausalLanguageModel
 
     public override Tensor Logits(Tensor hidden) => lm_head is null ? F.linear(hidden, model.TokenEmbedding) : lm_head.forward(hidden); // (B, T, V)
 
+    public override (Tensor Weight, AdaptableLinear? Layer) OutputHead => lm_head is null ? (model.TokenEmbedding, null) : (lm_head.Weight, lm_head);
+
     public override void InitializeWeights()
     {
         using var _ = no_grad();
