@@ -14,7 +14,8 @@ namespace TuningService.Worker.Bench;
 /// <summary>
 /// <c>bench --generate</c>: decode speed of the inference scheduler on a model of the given shape (random weights,
 /// every sequence runs its full length): one request alone, N requests one after another and N at once, against a
-/// plain TorchSharp greedy loop with a KV cache. Medians over repeats, run back to back. Prints one JSON line.
+/// plain TorchSharp greedy loop with a KV cache. Peers run back to back in each repeat; ratios are the medians of the
+/// repeats' ratios (robust to a shared machine's load changing between repeats), times the medians. Prints one JSON line.
 /// </summary>
 internal static class GenerateBench
 {
@@ -29,7 +30,7 @@ internal static class GenerateBench
         using var served = new ResidentModel("bench", new LoadedModel("bench", model, TokenizerFiles.Gpt2(), null), maxBatch: Math.Max(concurrent, 1), NullLogger.Instance);
 
         GenerationSequence Sequence(int[] prompt) => new(prompt, new SamplingSettings(tokens, 0, 1, 0, null), new HashSet<int>(), null, CancellationToken.None);
-        var cpu = new Dictionary<string, List<double>> { ["sequential"] = [], ["concurrent"] = [] };
+        var cpu = new Dictionary<string, List<double>> { ["plain"] = [], ["single"] = [], ["sequential"] = [], ["concurrent"] = [] };
         async Task<double> TimeAsync(Func<Task> run, string? phase = null)
         {
             var clock = Stopwatch.StartNew();
@@ -46,34 +47,32 @@ internal static class GenerateBench
         var plain = new List<double>(); var single = new List<double>(); var sequential = new List<double>(); var together = new List<double>();
         for (int r = 0; r < repeats; r++)
         {
-            plain.Add(Measure(() => PlainGenerateLoop.Run(model, prompts[0], tokens)));
-            single.Add(await TimeAsync(() => RunOne(prompts[0])));
-            sequential.Add(await TimeAsync(async () => { foreach (var p in prompts) await RunOne(p); }, "sequential"));
-            together.Add(await TimeAsync(() => Task.WhenAll(prompts.Select(RunOne)), "concurrent"));
+            // Peers run next to each other, in alternating order, so that each repeat's ratio sees one level of load.
+            async Task Plain() => plain.Add(await TimeAsync(() => { PlainGenerateLoop.Run(model, prompts[0], tokens); return Task.CompletedTask; }, "plain"));
+            async Task Single() => single.Add(await TimeAsync(() => RunOne(prompts[0]), "single"));
+            async Task Sequential() => sequential.Add(await TimeAsync(async () => { foreach (var p in prompts) await RunOne(p); }, "sequential"));
+            async Task Together() => together.Add(await TimeAsync(() => Task.WhenAll(prompts.Select(RunOne)), "concurrent"));
+            if (r % 2 == 0) { await Plain(); await Single(); await Sequential(); await Together(); }
+            else { await Single(); await Plain(); await Together(); await Sequential(); }
         }
-        double Median(List<double> xs) => xs.Order().ElementAt(xs.Count / 2);
+        double Median(IEnumerable<double> xs) { var sorted = xs.Order().ToList(); return sorted[sorted.Count / 2]; }
+        double Paired(List<double> a, List<double> b) => Math.Round(Median(a.Zip(b, (x, y) => x / y)), 3); // median of per-repeat ratios
         double plainS = Median(plain), singleS = Median(single), sequentialS = Median(sequential), togetherS = Median(together);
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["mode"] = "generate", ["params"] = config.ParameterCount(), ["prompt_tokens"] = promptLength, ["new_tokens"] = tokens, ["concurrent"] = concurrent,
             ["plain_loop_tokens_per_s"] = Math.Round(tokens / plainS, 1),
             ["single_tokens_per_s"] = Math.Round(tokens / singleS, 1),
-            ["single_vs_plain"] = Math.Round(plainS / singleS, 3),
+            ["single_vs_plain"] = Paired(plain, single),
+            ["single_vs_plain_cpu"] = Paired(cpu["plain"], cpu["single"]),
             ["sequential_s"] = Math.Round(sequentialS, 3),
             ["concurrent_s"] = Math.Round(togetherS, 3),
             ["concurrent_tokens_per_s"] = Math.Round(concurrent * tokens / togetherS, 1),
-            ["concurrent_vs_sequential_time"] = Math.Round(togetherS / sequentialS, 3),
+            ["concurrent_vs_sequential_time"] = Paired(together, sequential),
             // CPU seconds of this process: what the run cost, less distorted than wall time on a shared machine.
-            ["concurrent_vs_sequential_cpu"] = Math.Round(Median(cpu["concurrent"]) / Median(cpu["sequential"]), 3),
+            ["concurrent_vs_sequential_cpu"] = Paired(cpu["concurrent"], cpu["sequential"]),
         }));
         return 0;
-    }
-
-    private static double Measure(Action run)
-    {
-        var clock = Stopwatch.StartNew();
-        run();
-        return clock.Elapsed.TotalSeconds;
     }
 }
 

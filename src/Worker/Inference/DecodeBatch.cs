@@ -9,10 +9,10 @@ namespace TuningService.Worker.Inference;
 /// position ids count its real tokens only, so every row decodes as if alone. Sequences join between steps (their
 /// prompts prefilled, then their caches appended) and leave as soon as they finish.
 /// </summary>
-internal sealed class DecodeBatch(CausalLanguageModel model) : IDisposable
+internal sealed class DecodeBatch(CausalLanguageModel model, DecodeHead head) : IDisposable
 {
     private readonly List<GenerationSequence> rows = [];
-    private readonly KvCache cache = new(model.Config.NumLayers);
+    private readonly KvCache cache = new(model.Config.NumLayers, growBy: 64);   // appended in place, not concatenated per step
     private Tensor? mask;        // (B, S) 1 = real token; null while no row is padded
     private Tensor? lastTokens;  // (B, 1) the token each row feeds next
     private readonly Device device = model.parameters().First().device;
@@ -41,7 +41,7 @@ internal sealed class DecodeBatch(CausalLanguageModel model) : IDisposable
         var joinMask = tensor(real, [batch, length], ScalarType.Int64).to(device);
         using var joinCache = new KvCache(model.Config.NumLayers);
         var hidden = model.HiddenStates(input, padded ? joinMask : null, null, joinCache);   // (Bn, T, C)
-        var logits = model.Logits(hidden[.., -1]).to(ScalarType.Float32);                     // (Bn, V): last position only
+        var logits = head.Logits(hidden[.., -1]);                                              // (Bn, V): last position only
         var picked = TokenSampler.Pick(logits, joining, device);
 
         int before = rows.Count, pastLength = cache.Length;
@@ -65,7 +65,7 @@ internal sealed class DecodeBatch(CausalLanguageModel model) : IDisposable
         using var scope = NewDisposeScope();
         var attention = mask is null ? null : cat([mask, ones(rows.Count, 1, ScalarType.Int64, device)], 1); // (B, S + 1)
         var hidden = model.HiddenStates(lastTokens!, attention, null, cache);     // (B, 1, C)
-        var logits = model.Logits(hidden[.., -1]).to(ScalarType.Float32);        // (B, V)
+        var logits = head.Logits(hidden[.., -1]);                                 // (B, V)
         var picked = TokenSampler.Pick(logits, rows, device);
         if (attention is not null) SetMask(attention);
         SetLast(tensor(picked.Select(p => (long)p.Id).ToArray(), [rows.Count, 1], ScalarType.Int64).to(device));

@@ -11,6 +11,8 @@ namespace TuningService.Worker.Inference;
 /// </summary>
 public sealed class ResidentModel : IDisposable
 {
+    private static readonly TimeSpan BurstGap = TimeSpan.FromMilliseconds(1);
+    private const int BurstWindowMs = 5;
     private readonly ConcurrentQueue<GenerationSequence> waiting = new();
     private readonly SemaphoreSlim arrived = new(0);
     private readonly Dictionary<string, DecodeBatch> batches = [];  // by adapter id ("" = the base alone)
@@ -18,6 +20,8 @@ public sealed class ResidentModel : IDisposable
     private readonly CancellationTokenSource stopping = new();
     private readonly Thread loop;
     private readonly ILogger logger;
+    private readonly DecodeHead head;
+    private ServedAdapter? applied;   // the adapter the base's layers point at now (none when loaded)
     private int active;
 
     public ResidentModel(string key, LoadedModel loaded, int maxBatch, ILogger logger)
@@ -27,7 +31,8 @@ public sealed class ResidentModel : IDisposable
         MaxBatch = maxBatch;
         this.logger = logger;
         loaded.Model.eval();
-        BaseBytes = loaded.Model.parameters().Sum(p => p.numel() * p.ElementSize);
+        head = new DecodeHead(loaded.Model);
+        BaseBytes = loaded.Model.parameters().Sum(p => p.numel() * p.ElementSize) + head.Bytes;
         loop = new Thread(Run) { IsBackground = true, Name = $"generate {key}" };
         loop.Start();
     }
@@ -72,12 +77,12 @@ public sealed class ResidentModel : IDisposable
         {
             try
             {
-                if (batches.Values.All(b => b.Count == 0)) arrived.Wait(stopping.Token);
+                if (batches.Values.All(b => b.Count == 0)) AwaitBurst();
                 AdmitWaiting();
                 foreach (var (adapterId, batch) in batches)
                 {
                     if (batch.Count == 0) continue;
-                    ServedAdapter.Apply(Loaded.Model, adapterId.Length == 0 ? null : adapters[adapterId]);
+                    Apply(adapterId);
                     batch.Step();
                     Leave(batch);
                 }
@@ -89,6 +94,17 @@ public sealed class ResidentModel : IDisposable
                 foreach (var batch in batches.Values) { Interlocked.Add(ref active, -batch.Count); batch.FailAll(e); }
             }
         }
+    }
+
+    /// <summary>
+    /// Idle: waits for a sequence, then briefly for the rest of its burst (requests sent together, n > 1 choices), so that
+    /// they prefill as one batch and share a cache length instead of joining one or two at a time a step apart.
+    /// </summary>
+    private void AwaitBurst()
+    {
+        arrived.Wait(stopping.Token);
+        long until = Environment.TickCount64 + BurstWindowMs;
+        while (waiting.Count < MaxBatch && Environment.TickCount64 < until && arrived.Wait(BurstGap, stopping.Token)) { }
     }
 
     /// <summary>Sequences that arrived since the last step join their adapter's batch, up to <see cref="MaxBatch"/> rows each.</summary>
@@ -104,17 +120,26 @@ public sealed class ResidentModel : IDisposable
         var deferred = new List<GenerationSequence>();
         foreach (var group in joining.GroupBy(s => s.AdapterId ?? ""))
         {
-            if (!batches.TryGetValue(group.Key, out var batch)) batches[group.Key] = batch = new DecodeBatch(Loaded.Model);
+            if (!batches.TryGetValue(group.Key, out var batch)) batches[group.Key] = batch = new DecodeBatch(Loaded.Model, head);
             var room = Math.Max(0, MaxBatch - batch.Count);
             var admitted = group.Take(room).ToList();
             deferred.AddRange(group.Skip(room));
             if (admitted.Count == 0) continue;
-            ServedAdapter.Apply(Loaded.Model, group.Key.Length == 0 ? null : adapters[group.Key]);
+            Apply(group.Key);
             batch.Join(admitted);
             Leave(batch);
         }
         foreach (var sequence in deferred) waiting.Enqueue(sequence); // next step: the batch is full
         if (deferred.Count > 0) arrived.Release();
+    }
+
+    /// <summary>Points the base's layers at the adapter of the batch about to run, unless they already do.</summary>
+    private void Apply(string adapterId)
+    {
+        var adapter = adapterId.Length == 0 ? null : adapters[adapterId];
+        if (ReferenceEquals(adapter, applied)) return;   // a loaded base serves no adapter
+        ServedAdapter.Apply(Loaded.Model, adapter);
+        applied = adapter;
     }
 
     private void Leave(DecodeBatch batch)
@@ -132,6 +157,7 @@ public sealed class ResidentModel : IDisposable
         loop.Join(TimeSpan.FromSeconds(10));
         foreach (var batch in batches.Values) batch.Dispose();
         foreach (var adapter in adapters.Values) adapter.Dispose();
+        head.Dispose();
         Loaded.Dispose();
     }
 }

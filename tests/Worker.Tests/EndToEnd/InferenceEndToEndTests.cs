@@ -3,6 +3,7 @@ using System.ClientModel.Primitives;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using OpenAI;
 using OpenAI.Chat;
 using TuningService.Worker.Tests.Runtime;
@@ -205,6 +206,69 @@ public sealed class InferenceEndToEndTests(InferenceService fixture) : IClassFix
             model = fixture.ModelId, messages = new[] { new { role = "user", content = "hi" } },
         });
         await AssertErrorAsync(foreign, HttpStatusCode.NotFound, "model");
+    }
+
+    [Fact]
+    public async Task SwaggerExamples_RunAsShown_AndTheChatExampleTalksToTheFineTunedModel()
+    {
+        var document = await Service.GetJsonAsync("/swagger/v1/swagger.json");
+        JsonElement ExamplesOf(string path) => document.GetProperty("paths").GetProperty(path).GetProperty("post")
+            .GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("examples");
+        var chatExamples = ExamplesOf("/v1/chat/completions").EnumerateObject().ToList();
+        var completionExamples = ExamplesOf("/v1/completions").EnumerateObject().ToList();
+        Assert.True(chatExamples.Count >= 2 && completionExamples.Count >= 2, document.ToString());
+        Assert.Contains(chatExamples, e => e.Value.GetProperty("value").TryGetProperty("stream", out var s) && s.GetBoolean());
+        Assert.Contains(completionExamples, e => e.Value.GetProperty("value").TryGetProperty("stream", out var s) && s.GetBoolean());
+
+        foreach (var example in chatExamples) await AssertExampleAnswersAsync("/v1/chat/completions", example.Name, example.Value.GetProperty("value").GetRawText(), chat: true);
+        foreach (var example in completionExamples) await AssertExampleAnswersAsync("/v1/completions", example.Name, example.Value.GetProperty("value").GetRawText(), chat: false);
+
+        // The first chat example with its model replaced by the fine-tuned id, as its summary says: the label comes back.
+        var mine = JsonNode.Parse(chatExamples[0].Value.GetProperty("value").GetRawText())!;
+        mine["model"] = fixture.ModelId;
+        var answer = await AssertExampleAnswersAsync("/v1/chat/completions", "fine-tuned", mine.ToJsonString(), chat: true);
+        Assert.Equal(fixture.ModelId, answer.GetProperty("model").GetString());
+        Assert.Equal("positive", answer.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!.Trim());
+    }
+
+    /// <summary>Sends one example body as it is and checks the answer's OpenAI shape: a completion, or SSE chunks ending with [DONE].</summary>
+    private async Task<JsonElement> AssertExampleAnswersAsync(string path, string name, string json, bool chat)
+    {
+        var body = JsonDocument.Parse(json).RootElement;
+        int n = body.TryGetProperty("n", out var count) ? count.GetInt32() : 1;
+        bool stream = body.TryGetProperty("stream", out var s) && s.GetBoolean();
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
+        using var response = await Service.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{path} example {name}: {response.StatusCode} {text}");
+        string kind = chat ? "chat.completion" : "text_completion";
+        if (!stream)
+        {
+            var completion = JsonDocument.Parse(text).RootElement;
+            Assert.Equal(kind, completion.GetProperty("object").GetString());
+            Assert.Equal(body.GetProperty("model").GetString(), completion.GetProperty("model").GetString());
+            var choices = completion.GetProperty("choices").EnumerateArray().ToList();
+            Assert.Equal(Enumerable.Range(0, n), choices.Select(c => c.GetProperty("index").GetInt32()));
+            Assert.All(choices, c => Assert.Contains(c.GetProperty("finish_reason").GetString(), new[] { "stop", "length" }));
+            Assert.All(choices, c => Assert.Equal(JsonValueKind.String, (chat ? c.GetProperty("message").GetProperty("content") : c.GetProperty("text")).ValueKind));
+            if (body.TryGetProperty("logprobs", out var wanted) && wanted.ValueKind != JsonValueKind.False)
+                Assert.All(choices, c => Assert.NotEqual(JsonValueKind.Null, c.GetProperty("logprobs").ValueKind));
+            var usage = completion.GetProperty("usage");
+            Assert.Equal(usage.GetProperty("prompt_tokens").GetInt32() + usage.GetProperty("completion_tokens").GetInt32(), usage.GetProperty("total_tokens").GetInt32());
+            return completion;
+        }
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        var events = text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.All(events, e => Assert.StartsWith("data: ", e));
+        Assert.Equal("data: [DONE]", events[^1]);
+        var chunks = events[..^1].Select(e => JsonDocument.Parse(e["data: ".Length..]).RootElement).ToList();
+        Assert.All(chunks, c => Assert.Equal(chat ? "chat.completion.chunk" : kind, c.GetProperty("object").GetString()));
+        var finished = chunks.SelectMany(c => c.GetProperty("choices").EnumerateArray())
+            .Where(c => c.TryGetProperty("finish_reason", out var f) && f.ValueKind == JsonValueKind.String).Select(c => c.GetProperty("index").GetInt32());
+        Assert.Equal(Enumerable.Range(0, n), finished.Order());
+        if (body.TryGetProperty("stream_options", out var options) && options.GetProperty("include_usage").GetBoolean())
+            Assert.True(chunks[^1].GetProperty("usage").GetProperty("completion_tokens").GetInt32() > 0, chunks[^1].ToString());
+        return chunks[^1];
     }
 
     private static async Task AssertErrorAsync(HttpResponseMessage response, HttpStatusCode status, string param)

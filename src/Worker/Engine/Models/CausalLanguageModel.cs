@@ -26,6 +26,12 @@ public abstract class CausalLanguageModel : nn.Module<Tensor, Tensor>
     /// <summary>Projects hidden states (..., C) onto the vocabulary (..., V).</summary>
     public abstract Tensor Logits(Tensor hidden);
 
+    /// <summary>
+    /// The weight <see cref="Logits"/> projects with, (V, C) (the token embedding when tied), and the layer that holds it
+    /// when that is an adaptable linear layer (an untied lm_head, which an adapter may target); no bias.
+    /// </summary>
+    public abstract (Tensor Weight, AdaptableLinear? Layer) OutputHead { get; }
+
     /// <summary>Fills every weight from the global torch generator (seed it first), as the reference implementation does.</summary>
     public abstract void InitializeWeights();
 
@@ -69,33 +75,55 @@ public abstract class CausalLanguageModel : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>Keys and values of past positions, one pair per layer, each (B, H_kv, S, D).</summary>
+/// <summary>
+/// Keys and values of past positions, one pair per layer, each (B, H_kv, S, D). By default every append concatenates
+/// (a new tensor per layer and step). With <c>growBy</c> &gt; 0 each layer keeps a zero-filled buffer with room for
+/// <c>growBy</c> more positions, which appends write in place; the pairs returned are views of its first S positions.
+/// </summary>
 public sealed class KvCache : IDisposable
 {
-    private readonly Tensor?[] keys;
+    private readonly Tensor?[] keys;     // (B, H_kv, capacity, D): the first lengths[layer] positions are the cache
     private readonly Tensor?[] values;
+    private readonly int[] lengths;      // per layer, since a step appends layer by layer
+    private readonly int growBy;
 
-    public KvCache(int layers)
+    public KvCache(int layers, int growBy = 0)
     {
         keys = new Tensor?[layers];
         values = new Tensor?[layers];
+        lengths = new int[layers];
+        this.growBy = growBy;
     }
 
     /// <summary>Number of cached positions (S).</summary>
-    public int Length => keys[0] is null ? 0 : (int)keys[0]!.shape[2];
+    public int Length => lengths[0];
+
+    private int Capacity => keys[0] is null ? 0 : (int)keys[0]!.shape[2];
 
     /// <summary>Appends this step's keys/values for one layer and returns the full (B, H_kv, S + T, D) pair.</summary>
     public (Tensor Keys, Tensor Values) Append(int layer, Tensor k, Tensor v)
     {
-        var oldK = keys[layer];
-        var oldV = values[layer];
-        var newK = oldK is null ? k.detach() : cat([oldK, k.detach()], 2);
-        var newV = oldV is null ? v.detach() : cat([oldV, v.detach()], 2);
-        keys[layer] = newK.DetachFromDisposeScope();
-        values[layer] = newV.DetachFromDisposeScope();
-        if (oldK is not null && !ReferenceEquals(oldK, newK)) oldK.Dispose();
-        if (oldV is not null && !ReferenceEquals(oldV, newV)) oldV.Dispose();
-        return (newK, newV);
+        int past = lengths[layer], total = past + (int)k.shape[2];
+        lengths[layer] = total;
+        if (growBy == 0)
+        {
+            var oldK = keys[layer];
+            var oldV = values[layer];
+            var newK = oldK is null ? k.detach() : cat([oldK, k.detach()], 2);
+            var newV = oldV is null ? v.detach() : cat([oldV, v.detach()], 2);
+            Replace(keys, layer, newK);
+            Replace(values, layer, newV);
+            return (newK, newV);
+        }
+        if (keys[layer] is null || keys[layer]!.shape[2] < total)
+        {
+            int capacity = total + growBy;
+            Replace(keys, layer, keys[layer] is { } oldK ? Padded(oldK.narrow(2, 0, past), past, capacity) : zeros([k.shape[0], k.shape[1], capacity, k.shape[3]], k.dtype, k.device));
+            Replace(values, layer, values[layer] is { } oldV ? Padded(oldV.narrow(2, 0, past), past, capacity) : zeros([v.shape[0], v.shape[1], capacity, v.shape[3]], v.dtype, v.device));
+        }
+        keys[layer]!.narrow(2, past, total - past).copy_(k);
+        values[layer]!.narrow(2, past, total - past).copy_(v);
+        return (keys[layer]!.narrow(2, 0, total), values[layer]!.narrow(2, 0, total));
     }
 
     /// <summary>Keeps only the given batch rows (B' indices, in order): sequences leaving a continuous batch.</summary>
@@ -115,14 +143,27 @@ public sealed class KvCache : IDisposable
     public void AppendRows(KvCache other)
     {
         int length = Math.Max(Length, other.Length);
+        int capacity = growBy == 0 ? length : Math.Max(Capacity, length + growBy);
         for (int layer = 0; layer < keys.Length; layer++)
         {
-            Replace(keys, layer, keys[layer] is null ? other.keys[layer]!.clone() : cat([PadLeft(keys[layer]!, length), PadLeft(other.keys[layer]!, length)], 0));
-            Replace(values, layer, values[layer] is null ? other.values[layer]!.clone() : cat([PadLeft(values[layer]!, length), PadLeft(other.values[layer]!, length)], 0));
+            Replace(keys, layer, Rows(keys[layer], Length, other.keys[layer]!, other.Length, length, capacity));
+            Replace(values, layer, Rows(values[layer], Length, other.values[layer]!, other.Length, length, capacity));
         }
+        Array.Fill(lengths, length);
     }
 
-    private static Tensor PadLeft(Tensor t, int length) => t.shape[2] == length ? t : nn.functional.pad(t, [0, 0, length - t.shape[2], 0]);
+    private static Tensor Rows(Tensor? mine, int myLength, Tensor theirs, int theirLength, int length, int capacity)
+    {
+        var joining = Padded(theirs.narrow(2, 0, theirLength), length, capacity);
+        return mine is null ? joining : cat([Padded(mine.narrow(2, 0, myLength), length, capacity), joining], 0);
+    }
+
+    /// <summary>(B, H, S, D) positions right-aligned at <paramref name="length"/> in <paramref name="capacity"/> (zeros around them).</summary>
+    private static Tensor Padded(Tensor t, int length, int capacity)
+    {
+        int s = (int)t.shape[2];
+        return s == capacity ? t.clone() : nn.functional.pad(t, [0, 0, length - s, capacity - length]);
+    }
 
     private static void Replace(Tensor?[] slots, int layer, Tensor? value)
     {
@@ -137,5 +178,6 @@ public sealed class KvCache : IDisposable
         foreach (var t in values) t?.Dispose();
         Array.Clear(keys);
         Array.Clear(values);
+        Array.Clear(lengths);
     }
 }
