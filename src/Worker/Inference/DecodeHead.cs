@@ -8,8 +8,8 @@ namespace TuningService.Worker.Inference;
 /// (50257, 768) head is most of the bytes a step reads). The (V, C) head weight is kept once more as a contiguous
 /// (C, V) matrix, so that logits are a plain (B, C) × (C, V) matmul instead of linear's product with the transposed
 /// (V, C) weight: on this CPU as fast or faster (up to 1.8× for 8 rows under load) in every profile run. It costs
-/// V × C more resident bytes, counted in <see cref="Bytes"/>. A served adapter on an untied lm_head falls back to the
-/// model's own head.
+/// V × C more resident bytes, counted in <see cref="Bytes"/>. A served adapter on an untied lm_head, and a model whose
+/// logits are soft-capped (Gemma 2), fall back to the model's own head.
 /// </summary>
 internal sealed class DecodeHead : IDisposable
 {
@@ -30,7 +30,7 @@ internal sealed class DecodeHead : IDisposable
 
     /// <summary>(B, C) final hidden states to (B, V) float32 logits.</summary>
     public Tensor Logits(Tensor hidden) =>
-        (layer?.ServedAdapter is not null ? model.Logits(hidden) : hidden.mm(transposed)).to(ScalarType.Float32);
+        (layer?.ServedAdapter is not null || model.Config.FinalLogitSoftcap is not null ? model.Logits(hidden) : hidden.mm(transposed)).to(ScalarType.Float32);
 
     public void Dispose() => transposed.Dispose();
 }

@@ -27,8 +27,8 @@ public class JobsApiFactory : ApiFactory
         return (project.Id, CreateClient(secret));
     }
 
-    /// <summary>A file as /v1/files would leave it (that API is built elsewhere).</summary>
-    public async Task<string> AddFileAsync(string projectId, string format, string status = "processed", int examples = 10)
+    /// <summary>A file as /v1/files would leave it (that API is built elsewhere); by default big enough for every method (no method-advice warning).</summary>
+    public async Task<string> AddFileAsync(string projectId, string format, string status = "processed", int examples = 2_000)
     {
         var file = new DatasetFile
         {
