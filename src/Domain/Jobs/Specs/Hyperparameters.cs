@@ -40,6 +40,14 @@ public abstract record TrainingHyperparameters
     public int? CheckpointInterval { get; init; }
     /// <summary>Train a LoRA adapter instead of every weight. Absent = full fine-tune.</summary>
     public LoraSpec? Lora { get; init; }
+    /// <summary>
+    /// Pack several examples into each row of up to max_seq_length tokens (supervised and instruction only), each example
+    /// attending only to itself with its positions starting at 0, so the loss is the unpacked loss with less padding.
+    /// batch_size then counts packed rows. Default false.
+    /// </summary>
+    public bool? Packing { get; init; }
+    /// <summary>Keep only each transformer block's input and recompute the block in backward: less activation memory for more compute. Default false.</summary>
+    public bool? GradientCheckpointing { get; init; }
 }
 
 /// <summary>A low-rank adapter on the named linear layers.</summary>

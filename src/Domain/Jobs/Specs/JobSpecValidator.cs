@@ -102,6 +102,9 @@ public class TrainingHyperparametersValidator<T> : AbstractValidator<T> where T 
         RuleFor(h => h.EvalInterval).InRange(HyperparameterRanges.EvalInterval);
         RuleFor(h => h.CheckpointInterval).InRange(HyperparameterRanges.CheckpointInterval);
         RuleFor(h => h.Lora).SetValidator(new LoraSpecValidator()!);
+        if (typeof(T) != typeof(SupervisedHyperparameters) && typeof(T) != typeof(InstructionHyperparameters))
+            RuleFor(h => h.Packing).NotEqual(true).WithErrorCode("invalid_value")
+                .WithMessage($"packing applies only to {string.Join(" and ", MethodTypes.Packable)} jobs (one sequence per example).");
     }
 }
 

@@ -24,7 +24,7 @@ public sealed class LlamaModel : CausalLanguageModel
     public override Tensor HiddenStates(Tensor inputIds, Tensor? attentionMask = null, Tensor? positionIds = null, KvCache? cache = null)
     {
         var (positions, mask) = PositionsAndMask(inputIds, attentionMask, positionIds, cache?.Length ?? 0);
-        return model.Forward(inputIds, positions, mask, cache); // (B, T, C)
+        return model.Forward(inputIds, positions, mask, cache, GradientCheckpointing && cache is null); // (B, T, C)
     }
 
     public override Tensor Logits(Tensor hidden) => lm_head is null ? F.linear(hidden, model.TokenEmbedding) : lm_head.forward(hidden); // (B, T, V)
@@ -60,13 +60,14 @@ internal sealed class LlamaDecoder : nn.Module
 
     public Tensor TokenEmbedding => embed_tokens.weight!;
 
-    public Tensor Forward(Tensor inputIds, Tensor positions, Tensor? mask, KvCache? cache)
+    public Tensor Forward(Tensor inputIds, Tensor positions, Tensor? mask, KvCache? cache, bool checkpoint)
     {
         var x = embed_tokens.forward(inputIds);                                          // (B, T, C)
         var freqs = positions.to(ScalarType.Float32).unsqueeze(-1) * tensor(inverseFrequencies, device: x.device); // (B, T, D/2)
         var angles = cat([freqs, freqs], -1).unsqueeze(1);                                // (B, 1, T, D): HF rotate-half layout
         var rotary = (angles.cos().to(x.dtype), angles.sin().to(x.dtype));
-        foreach (var block in layers) x = block.Forward(x, rotary, mask, cache);
+        foreach (var block in layers)
+            x = checkpoint ? CheckpointedBlock.Run(input => block.Forward(input, rotary, mask, cache), x) : block.Forward(x, rotary, mask, cache);
         return norm.forward(x);
     }
 }

@@ -27,6 +27,8 @@ public static class HyperparameterMapping
             MaxSeqLength = Required(spec.MaxSeqLength, path, "max_seq_length"),
             EvalInterval = Required(spec.EvalInterval, path, "eval_interval"),
             CheckpointInterval = Required(spec.CheckpointInterval, path, "checkpoint_interval"),
+            Packing = Required(spec.Packing, path, "packing"),
+            GradientCheckpointing = Required(spec.GradientCheckpointing, path, "gradient_checkpointing"),
             TrainOnInputs = spec is Spec.SupervisedHyperparameters supervised && Required(supervised.TrainOnInputs, path, "train_on_inputs"),
             Lora = spec.Lora is { } lora ? new LoraSettings
             {
