@@ -76,6 +76,8 @@ public sealed partial class Trainer : IStepwiseTrainer
     public long TrainedLabelTokens { get; private set; }
     /// <summary>Training examples kept / dropped for having no label token within MaxSeqLength.</summary>
     public int TrainingExamples { get; }
+    /// <summary>Rows an epoch trains: the examples, or the packed rows holding them.</summary>
+    public int TrainingRows => train.Count;
     public int DroppedExamples { get; }
 
     public void TrainStep()
