@@ -84,6 +84,7 @@ public static class BenchCommand
             trainer = new Trainer(model, TokenizerFiles.Gpt2(), (examples, 0), [], hp);
         }
         var report = Measure(trainer, steps);
+        report["forward_activations_mb"] = ForwardActivationMegabytes(trainer.Model, batch, seq);
         Console.WriteLine(JsonSerializer.Serialize(report));
         return Task.FromResult(0);
     }
@@ -146,6 +147,20 @@ public static class BenchCommand
             ["step_peak_above_rss_mb"] = peakReset && stepSeconds.Count > 1 ? Math.Round(laterPeak - afterFirstRss, 1) : null,
             ["malloc_mmap_threshold"] = Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_"),
         };
+    }
+
+    /// <summary>
+    /// What the model's forward keeps for backward: RSS with the graph of one training forward alive (batch × seq random
+    /// tokens, gradients on) minus RSS before it. Run after training, so its random tokens do not move the run's generator.
+    /// </summary>
+    private static double ForwardActivationMegabytes(CausalLanguageModel model, int batch, int seq)
+    {
+        using var scope = torch.NewDisposeScope();
+        model.train();
+        var ids = torch.randint(model.VocabSize, [batch, seq], dtype: torch.ScalarType.Int64, device: model.parameters().First().device);
+        double before = ProcessMemory.ResidentMegabytes();
+        var hidden = model.HiddenStates(ids); // (B, T, C), its graph holding the saved activations
+        return Math.Round(ProcessMemory.ResidentMegabytes() - before, 1);
     }
 
     internal static ModelConfig ShapeFromArgs(string arch, int layers, int dim, int heads, int kvHeads, int vocab, int seq) => arch switch
