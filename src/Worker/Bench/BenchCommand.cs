@@ -138,6 +138,11 @@ public static class BenchCommand
             ["trainable_params"] = trainer.Model.parameters().Where(p => p.requires_grad).Sum(p => p.numel()),
             ["tokens_per_s"] = Math.Round(tokensAfterFirst / total, 1),
             ["effective_tokens_per_s"] = Math.Round(labelsAfterFirst / total, 1),
+            // per CPU second of this process: steadier than wall time on a shared machine
+            ["effective_tokens_per_cpu_s"] = Math.Round(labelsAfterFirst / cpuSeconds.Skip(1).DefaultIfEmpty(cpuSeconds[0]).Sum(), 1),
+            // an epoch's label tokens over its estimated time (steps per epoch × mean timed step): steadier than a few steps'
+            // label counts when rows differ (packed rows full of short examples carry more labels than rows of long ones)
+            ["effective_tokens_per_s_epoch"] = Math.Round(trainer.LabelTokensPerEpoch / (trainer.StepsPerEpoch * timed.Average()), 2),
             ["median_step_s"] = Math.Round(sorted[sorted.Count / 2], 4),
             ["median_step_cpu_s"] = Math.Round(cpuSeconds.Skip(1).DefaultIfEmpty(cpuSeconds[0]).Order().ElementAt(Math.Max(0, cpuSeconds.Count - 1) / 2), 4),
             ["peak_rss_mb"] = Math.Max(firstPeak, laterPeak),

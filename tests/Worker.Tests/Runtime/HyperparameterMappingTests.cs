@@ -51,6 +51,16 @@ public sealed class HyperparameterMappingTests
     }
 
     [Fact]
+    public void PackingAndGradientCheckpointing_DefaultOff_AndReachTheEngineWhenAsked()
+    {
+        var defaults = HyperparameterMapping.FromSpec(Resolve(Method(MethodTypes.Instruction)).Method!.Selected!, 1, 1);
+        var asked = HyperparameterMapping.FromSpec(Resolve(Method(MethodTypes.Supervised, "\"packing\":true,\"gradient_checkpointing\":true")).Method!.Selected!, 1, 1);
+
+        Assert.Equal((false, false), (defaults.Packing, defaults.GradientCheckpointing));
+        Assert.Equal((true, true), (asked.Packing, asked.GradientCheckpointing));
+    }
+
+    [Fact]
     public void DefaultMaxSeqLength_IsCappedAtTheModelsContext()
     {
         Assert.Equal(128, Resolve(Method(MethodTypes.Supervised), contextLength: 128).Method!.Selected!.MaxSeqLength);

@@ -78,6 +78,8 @@ public sealed partial class Trainer : IStepwiseTrainer
     public int TrainingExamples { get; }
     /// <summary>Rows an epoch trains: the examples, or the packed rows holding them.</summary>
     public int TrainingRows => train.Count;
+    /// <summary>Label tokens in one epoch (the same packed or not).</summary>
+    public long LabelTokensPerEpoch => train.Sum(e => (long)e.LabelCount);
     public int DroppedExamples { get; }
 
     public void TrainStep()
