@@ -143,6 +143,7 @@ public static class BenchCommand
             // an epoch's label tokens over its estimated time (steps per epoch × mean timed step): steadier than a few steps'
             // label counts when rows differ (packed rows full of short examples carry more labels than rows of long ones)
             ["effective_tokens_per_s_epoch"] = Math.Round(trainer.LabelTokensPerEpoch / (trainer.StepsPerEpoch * timed.Average()), 2),
+            ["effective_tokens_per_cpu_s_epoch"] = Math.Round(trainer.LabelTokensPerEpoch / (trainer.StepsPerEpoch * cpuSeconds.Skip(1).DefaultIfEmpty(cpuSeconds[0]).Average()), 2),
             ["median_step_s"] = Math.Round(sorted[sorted.Count / 2], 4),
             ["median_step_cpu_s"] = Math.Round(cpuSeconds.Skip(1).DefaultIfEmpty(cpuSeconds[0]).Order().ElementAt(Math.Max(0, cpuSeconds.Count - 1) / 2), 4),
             ["peak_rss_mb"] = Math.Max(firstPeak, laterPeak),
