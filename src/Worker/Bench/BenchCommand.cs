@@ -15,7 +15,8 @@ namespace TuningService.Worker.Bench;
 
 /// <summary>
 /// <c>bench</c>: times the real training code. Without --dataset it trains a model of the given shape on random tokens;
-/// with --dataset FILE --model ID it runs the supervised pipeline on a JSONL file. Prints one JSON line last.
+/// with --dataset FILE --model ID it runs the supervised pipeline on a JSONL file. --packing and --gradient-checkpointing
+/// turn on the job-spec fields of the same names. Prints one JSON line last, with throughput and memory.
 /// </summary>
 public static class BenchCommand
 {
@@ -36,6 +37,8 @@ public static class BenchCommand
             {
                 NEpochs = 1, BatchSize = batch, MaxSeqLength = seq, LearningRate = 1e-4,
                 Lora = options.ContainsKey("lora") ? new Spec.LoraSpec { R = Int("lora", 8) } : null,
+                Packing = options.ContainsKey("packing"),
+                GradientCheckpointing = options.ContainsKey("gradient-checkpointing"),
             },
         };
         var resolved = Spec.JobSpecResolver.Resolve(request, new Spec.SpecResolutionContext(RandomSeed: 1, architecture, TrainingExamples: 0));
@@ -52,7 +55,7 @@ public static class BenchCommand
             Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
             {
                 ["baseline"] = "plain_torchsharp", ["params"] = parameters, ["tokens_per_s"] = Math.Round(tokensPerSecond, 1),
-                ["median_step_s"] = Math.Round(median, 4), ["median_step_cpu_s"] = Math.Round(medianCpu, 4), ["peak_rss_mb"] = PeakRssMegabytes(),
+                ["median_step_s"] = Math.Round(median, 4), ["median_step_cpu_s"] = Math.Round(medianCpu, 4), ["peak_rss_mb"] = ProcessMemory.PeakMegabytes(),
             }));
             return Task.FromResult(0);
         }
@@ -81,13 +84,20 @@ public static class BenchCommand
             trainer = new Trainer(model, TokenizerFiles.Gpt2(), (examples, 0), [], hp);
         }
         var report = Measure(trainer, steps);
+        report["forward_activations_mb"] = ForwardActivationMegabytes(trainer.Model, batch, seq);
         Console.WriteLine(JsonSerializer.Serialize(report));
         return Task.FromResult(0);
     }
 
-    /// <summary>Trains up to maxSteps steps, reading the metrics every step as a job with metrics_interval 1 does.</summary>
-    private static Dictionary<string, object> Measure(Trainer trainer, int maxSteps)
+    /// <summary>
+    /// Trains up to maxSteps steps, reading the metrics every step as a job with metrics_interval 1 does. Memory: RSS once
+    /// model and optimizer are set up, RSS after the first step (gradients allocated, the step's activations freed), and
+    /// the peak of the later steps above that: the memory a step needs on top of weights, optimizer state and gradients.
+    /// </summary>
+    private static Dictionary<string, object?> Measure(Trainer trainer, int maxSteps)
     {
+        double setupRss = ProcessMemory.ResidentMegabytes(), afterFirstRss = 0, firstPeak = 0;
+        bool peakReset = false;
         var stepSeconds = new List<double>();
         long tokensAfterFirst = 0, labelsAfterFirst = 0, tokensAtFirst = 0, labelsAtFirst = 0;
         var clock = Stopwatch.StartNew();
@@ -102,7 +112,13 @@ public static class BenchCommand
             cpuSeconds.Add((cpu - cpuAtLastStep).TotalSeconds);
             cpuAtLastStep = cpu;
             clock.Restart();
-            if (trainer.Step == 1) { tokensAtFirst = trainer.TrainedTokens; labelsAtFirst = trainer.TrainedLabelTokens; }
+            if (trainer.Step == 1)
+            {
+                tokensAtFirst = trainer.TrainedTokens;
+                labelsAtFirst = trainer.TrainedLabelTokens;
+                (firstPeak, afterFirstRss) = (ProcessMemory.PeakMegabytes(), ProcessMemory.ResidentMegabytes());
+                peakReset = ProcessMemory.ResetPeak();
+            }
             tokensAfterFirst = trainer.TrainedTokens - tokensAtFirst;
             labelsAfterFirst = trainer.TrainedLabelTokens - labelsAtFirst;
         }
@@ -110,17 +126,47 @@ public static class BenchCommand
         if (timed.Count == 0) timed = stepSeconds;
         double total = timed.Sum();
         var sorted = timed.Order().ToList();
-        return new Dictionary<string, object>
+        double laterPeak = ProcessMemory.PeakMegabytes();
+        return new Dictionary<string, object?>
         {
             ["steps"] = stepSeconds.Count,
+            ["packing"] = trainer.Hyperparameters.Packing,
+            ["gradient_checkpointing"] = trainer.Hyperparameters.GradientCheckpointing,
+            ["examples"] = trainer.TrainingExamples,
+            ["rows"] = trainer.TrainingRows,
             ["params"] = trainer.Model.Config.ParameterCount(),
             ["trainable_params"] = trainer.Model.parameters().Where(p => p.requires_grad).Sum(p => p.numel()),
             ["tokens_per_s"] = Math.Round(tokensAfterFirst / total, 1),
             ["effective_tokens_per_s"] = Math.Round(labelsAfterFirst / total, 1),
+            // per CPU second of this process: steadier than wall time on a shared machine
+            ["effective_tokens_per_cpu_s"] = Math.Round(labelsAfterFirst / cpuSeconds.Skip(1).DefaultIfEmpty(cpuSeconds[0]).Sum(), 1),
+            // an epoch's label tokens over its estimated time (steps per epoch × mean timed step): steadier than a few steps'
+            // label counts when rows differ (packed rows full of short examples carry more labels than rows of long ones)
+            ["effective_tokens_per_s_epoch"] = Math.Round(trainer.LabelTokensPerEpoch / (trainer.StepsPerEpoch * timed.Average()), 2),
+            ["effective_tokens_per_cpu_s_epoch"] = Math.Round(trainer.LabelTokensPerEpoch / (trainer.StepsPerEpoch * cpuSeconds.Skip(1).DefaultIfEmpty(cpuSeconds[0]).Average()), 2),
             ["median_step_s"] = Math.Round(sorted[sorted.Count / 2], 4),
             ["median_step_cpu_s"] = Math.Round(cpuSeconds.Skip(1).DefaultIfEmpty(cpuSeconds[0]).Order().ElementAt(Math.Max(0, cpuSeconds.Count - 1) / 2), 4),
-            ["peak_rss_mb"] = PeakRssMegabytes(),
+            ["peak_rss_mb"] = Math.Max(firstPeak, laterPeak),
+            ["setup_rss_mb"] = setupRss,
+            ["after_first_step_rss_mb"] = afterFirstRss,
+            // what a step allocates beyond weights, optimizer state and gradients (activations, logits chunks, temporaries)
+            ["step_peak_above_rss_mb"] = peakReset && stepSeconds.Count > 1 ? Math.Round(laterPeak - afterFirstRss, 1) : null,
+            ["malloc_mmap_threshold"] = Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_"),
         };
+    }
+
+    /// <summary>
+    /// What the model's forward keeps for backward: RSS with the graph of one training forward alive (batch × seq random
+    /// tokens, gradients on) minus RSS before it. Run after training, so its random tokens do not move the run's generator.
+    /// </summary>
+    private static double ForwardActivationMegabytes(CausalLanguageModel model, int batch, int seq)
+    {
+        using var scope = torch.NewDisposeScope();
+        model.train();
+        var ids = torch.randint(model.VocabSize, [batch, seq], dtype: torch.ScalarType.Int64, device: model.parameters().First().device);
+        double before = ProcessMemory.ResidentMegabytes();
+        var hidden = model.HiddenStates(ids); // (B, T, C), its graph holding the saved activations
+        return Math.Round(ProcessMemory.ResidentMegabytes() - before, 1);
     }
 
     internal static ModelConfig ShapeFromArgs(string arch, int layers, int dim, int heads, int kvHeads, int vocab, int seq) => arch switch
@@ -133,13 +179,6 @@ public static class BenchCommand
         },
         _ => throw new ArgumentException($"--arch must be gpt2 or llama, not {arch}."),
     };
-
-    private static double PeakRssMegabytes()
-    {
-        var line = File.Exists("/proc/self/status") ? File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:")) : null;
-        return line is null ? Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0
-            : Math.Round(double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024, 1);
-    }
 
     private static Dictionary<string, string> ParseOptions(string[] args)
     {

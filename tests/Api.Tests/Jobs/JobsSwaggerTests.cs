@@ -34,6 +34,8 @@ public sealed class JobsSwaggerTests(JobsApiFactory api) : IClassFixture<JobsApi
         Assert.Equal(HyperparameterRanges.DefaultLrScheduler, supervised.GetProperty("lr_scheduler").GetProperty("default").GetString());
         Assert.Equal(HyperparameterRanges.MaxSeqLength.IntValue, supervised.GetProperty("max_seq_length").GetProperty("default").GetInt32());
         Assert.False(supervised.GetProperty("train_on_inputs").GetProperty("default").GetBoolean());
+        Assert.False(supervised.GetProperty("packing").GetProperty("default").GetBoolean());
+        Assert.False(supervised.GetProperty("gradient_checkpointing").GetProperty("default").GetBoolean());
         Assert.False(supervised.GetProperty("learning_rate").TryGetProperty("default", out _));
     }
 }

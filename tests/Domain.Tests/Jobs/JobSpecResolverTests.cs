@@ -24,6 +24,8 @@ public sealed class JobSpecResolverTests
         Assert.Equal("linear", h.LrScheduler);
         Assert.Equal(512, h.MaxSeqLength);
         Assert.False(h.TrainOnInputs);
+        Assert.False(h.Packing);
+        Assert.False(h.GradientCheckpointing);
         Assert.Null(h.Lora);
         Assert.Equal(1234, spec.Seed);
         Assert.Empty(spec.Metadata!);

@@ -76,6 +76,12 @@ public sealed class JobSpecValidationTests
         { Method("supervised", "\"lora\":{\"target_modules\":[]}"), "method.supervised.hyperparameters.lora.target_modules", "invalid_value" },
         { Method("supervised", "\"lora\":{\"target_modules\":[\"q proj\"]}"), "method.supervised.hyperparameters.lora.target_modules[0]", "invalid_value" },
         { Method("supervised", "\"lora\":{\"rank\":8}"), "method.supervised.hyperparameters.lora.rank", "unknown_parameter" },
+        // packing: one sequence per example, so supervised and instruction only
+        { Method("supervised", "\"packing\":\"yes\""), "method.supervised.hyperparameters.packing", "invalid_type" },
+        { Method("dpo", "\"packing\":true"), "method.dpo.hyperparameters.packing", "invalid_value" },
+        { Method("reward_model", "\"packing\":true"), "method.reward_model.hyperparameters.packing", "invalid_value" },
+        { Ppo("\"packing\":true"), "method.ppo.hyperparameters.packing", "invalid_value" },
+        { Method("supervised", "\"gradient_checkpointing\":1"), "method.supervised.hyperparameters.gradient_checkpointing", "invalid_type" },
         // reward_model
         { Method("reward_model", "\"margin\":-1"), "method.reward_model.hyperparameters.margin", "invalid_value" },
         { Method("reward_model", "\"center_rewards_coefficient\":11"), "method.reward_model.hyperparameters.center_rewards_coefficient", "invalid_value" },
@@ -156,6 +162,9 @@ public sealed class JobSpecValidationTests
     [InlineData("""{"model":"m","training_file":"f","method":{"type":"ppo","ppo":{"hyperparameters":{"reward_model":"ft:rm","whiten_rewards":true,"total_episodes":100}}}}""")]
     [InlineData("""{"model":"m","training_file":"f","method":{"type":"instruction","instruction":{"hyperparameters":{"lora":{"r":4,"target_modules":["q_proj"]}}}}}""")]
     [InlineData("""{"model":"m","training_file":"f","method":{"type":"reward_model"}}""")]
+    [InlineData("""{"model":"m","training_file":"f","method":{"type":"supervised","supervised":{"hyperparameters":{"packing":true,"gradient_checkpointing":true}}}}""")]
+    [InlineData("""{"model":"m","training_file":"f","method":{"type":"instruction","instruction":{"hyperparameters":{"packing":true}}}}""")]
+    [InlineData("""{"model":"m","training_file":"f","method":{"type":"dpo","dpo":{"hyperparameters":{"packing":false,"gradient_checkpointing":true}}}}""")]
     [InlineData("""{"model":"m","training_file":"f","integrations":[],"unknown_top_level":1}""")]
     [InlineData("""{"model":"m","training_file":"f","method":{"type":"ppo","ppo":{"hyperparameters":{"reward_model":"ft:rm","rollout_batch_size":12,"num_mini_batches":4}}}}""")]
     [InlineData("""{"model":"m","training_file":"f","method":{"type":"ppo","ppo":{"hyperparameters":{"reward_model":"ft:rm","num_mini_batches":8}}}}""")]

@@ -51,6 +51,31 @@ public sealed class HyperparameterMappingTests
     }
 
     [Fact]
+    public void PackingAndGradientCheckpointing_DefaultOff_AndReachTheEngineWhenAsked()
+    {
+        var defaults = HyperparameterMapping.FromSpec(Resolve(Method(MethodTypes.Instruction)).Method!.Selected!, 1, 1);
+        var asked = HyperparameterMapping.FromSpec(Resolve(Method(MethodTypes.Supervised, "\"packing\":true,\"gradient_checkpointing\":true")).Method!.Selected!, 1, 1);
+
+        Assert.Equal((false, false), (defaults.Packing, defaults.GradientCheckpointing));
+        Assert.Equal((true, true), (asked.Packing, asked.GradientCheckpointing));
+    }
+
+    [Fact]
+    public void SpecStoredBeforeTheNewerFields_RunsAsItWasCreated()
+    {
+        var stored = (PpoHyperparameters)Resolve(Method(MethodTypes.Ppo, "\"reward_model\":\"ft:rm\"")).Method!.Selected! with
+        {
+            Packing = null, GradientCheckpointing = null, Publish = null, ForgettingThreshold = null, KlHorizon = null,
+        };
+        var hp = HyperparameterMapping.FromSpec(stored, seed: 1, metricsInterval: 1);
+        var guards = HyperparameterMapping.Guards(stored);
+
+        Assert.Equal((false, false), (hp.Packing, hp.GradientCheckpointing));
+        Assert.Equal((false, HyperparameterRanges.ForgettingThreshold.Value), (guards.PublishBest, guards.ForgettingThreshold));
+        Assert.Equal(HyperparameterRanges.KlHorizon.IntValue, HyperparameterMapping.Ppo(stored).KlHorizon);
+    }
+
+    [Fact]
     public void DefaultMaxSeqLength_IsCappedAtTheModelsContext()
     {
         Assert.Equal(128, Resolve(Method(MethodTypes.Supervised), contextLength: 128).Method!.Selected!.MaxSeqLength);

@@ -120,6 +120,8 @@ public static class HyperparameterRanges
 
     public const string DefaultLrScheduler = LrSchedulers.Linear;
     public const bool DefaultTrainOnInputs = false;
+    public const bool DefaultPacking = false;
+    public const bool DefaultGradientCheckpointing = false;
     public const string DefaultDpoLossType = DpoLossTypes.Sigmoid;
     public const string DefaultKlEstimator = KlEstimators.K1;
     public const bool DefaultWhitenRewards = false;
@@ -150,6 +152,8 @@ public static class HyperparameterRanges
         {
             ["lr_scheduler"] = DefaultLrScheduler,
             ["train_on_inputs"] = DefaultTrainOnInputs,
+            ["packing"] = DefaultPacking,
+            ["gradient_checkpointing"] = DefaultGradientCheckpointing,
             ["loss_type"] = DefaultDpoLossType,
             ["kl_estimator"] = DefaultKlEstimator,
             ["whiten_rewards"] = DefaultWhitenRewards,
@@ -165,6 +169,8 @@ public static class MethodTypes
     public const string Ppo = "ppo";
     public const string Dpo = "dpo";
     public static readonly IReadOnlyList<string> All = [Supervised, Instruction, RewardModel, Ppo, Dpo];
+    /// <summary>Methods that train on single sequences and so may pack them (preference pairs and rollouts are not packed).</summary>
+    public static readonly IReadOnlyList<string> Packable = [Supervised, Instruction];
 
     /// <summary>Dataset formats each method trains on.</summary>
     public static IReadOnlyList<string> FormatsFor(string method) => method switch

@@ -52,6 +52,14 @@ public abstract record TrainingHyperparameters
     public string? Publish { get; init; }
     /// <summary>Relative rise of the reference_file's loss that raises a forgetting warning, (0, 100]; 0.1 = 10%.</summary>
     public double? ForgettingThreshold { get; init; }
+    /// <summary>
+    /// Pack several examples into each row of up to max_seq_length tokens (supervised and instruction only), each example
+    /// attending only to itself with its positions starting at 0, so the loss is the unpacked loss with less padding.
+    /// batch_size then counts packed rows. Default false.
+    /// </summary>
+    public bool? Packing { get; init; }
+    /// <summary>Keep only each transformer block's input and recompute the block in backward: less activation memory for more compute. Default false.</summary>
+    public bool? GradientCheckpointing { get; init; }
 }
 
 /// <summary>Early stopping on the validation loss, checked at every evaluation (every eval_interval steps).</summary>

@@ -65,6 +65,8 @@ public static class JobSpecResolver
             MaxSeqLength = h.MaxSeqLength ?? Math.Min(R.MaxSeqLength.IntValue, context.ContextLength ?? int.MaxValue),
             EvalInterval = h.EvalInterval ?? R.EvalInterval.IntValue,
             CheckpointInterval = h.CheckpointInterval ?? R.CheckpointInterval.IntValue,
+            Packing = h.Packing ?? R.DefaultPacking,
+            GradientCheckpointing = h.GradientCheckpointing ?? R.DefaultGradientCheckpointing,
             Lora = h.Lora is null ? null : new LoraSpec
             {
                 R = h.Lora.R ?? R.LoraR.IntValue,

@@ -112,6 +112,9 @@ public class TrainingHyperparametersValidator<T> : AbstractValidator<T> where T 
         RuleFor(h => h.EarlyStopping).SetValidator(new EarlyStoppingSpecValidator()!);
         RuleFor(h => h.Publish).OneOf(PublishChoices.All);
         RuleFor(h => h.ForgettingThreshold).InRange(HyperparameterRanges.ForgettingThreshold);
+        if (typeof(T) != typeof(SupervisedHyperparameters) && typeof(T) != typeof(InstructionHyperparameters))
+            RuleFor(h => h.Packing).NotEqual(true).WithErrorCode("invalid_value")
+                .WithMessage($"packing applies only to {string.Join(" and ", MethodTypes.Packable)} jobs (one sequence per example).");
     }
 }
 

@@ -6,15 +6,21 @@ namespace TuningService.Worker.Engine.Data;
 /// A micro-batch on the device. Right padding only, so plain causal attention is exact for real tokens.
 /// Instead of a (B, T) label tensor with ignore entries, the N labelled positions are listed: the head then
 /// projects only those rows, which is most of the compute saved on prompt-heavy data.
+/// A batch of packed rows also carries per-example position ids (B, T) and a block-diagonal causal mask (B, 1, T, T),
+/// so that no example attends to another; both are null otherwise.
 /// </summary>
-public sealed record MicroBatch(Tensor InputIds, Tensor LabelPositions, Tensor LabelIds, int LabelCount, int TokenCount) : IDisposable
+public sealed record MicroBatch(Tensor InputIds, Tensor LabelPositions, Tensor LabelIds, int LabelCount, int TokenCount,
+    Tensor? PositionIds = null, Tensor? AttentionMask = null) : IDisposable
 {
     /// <summary>Builds (B, T) input ids, N flat label positions into (B·T) (predicting position t from row t − 1) and N label ids.</summary>
     public static MicroBatch Collate(IReadOnlyList<EncodedExample> examples, int padId, Device device)
     {
         int batch = examples.Count, length = examples.Max(e => e.Length);
+        bool packed = examples.Any(e => e.ExampleLengths is not null);
         var ids = new long[batch * length];
         Array.Fill(ids, padId);
+        var positionIds = packed ? new long[batch * length] : null;
+        var exampleIds = packed ? new long[batch * length] : null;  // which example of its row a token belongs to; padding −1
         var positions = new List<long>();
         var labels = new List<long>();
         int tokens = 0;
@@ -27,12 +33,40 @@ public sealed record MicroBatch(Tensor InputIds, Tensor LabelPositions, Tensor L
                 ids[b * length + t] = e.InputIds[t];
                 if (t > 0 && e.Labelled[t]) { positions.Add(b * length + t - 1); labels.Add(e.InputIds[t]); }
             }
+            if (!packed) continue;
+            int start = 0, example = 0;
+            foreach (var exampleLength in e.ExampleLengths ?? [e.Length])
+            {
+                for (int t = 0; t < exampleLength; t++)
+                {
+                    positionIds![b * length + start + t] = t;
+                    exampleIds![b * length + start + t] = example;
+                }
+                start += exampleLength;
+                example++;
+            }
+            for (int t = start; t < length; t++) exampleIds![b * length + t] = -1;
         }
         return new MicroBatch(
             tensor(ids, [batch, length], ScalarType.Int64).to(device),
             tensor(positions.ToArray(), ScalarType.Int64).to(device),
             tensor(labels.ToArray(), ScalarType.Int64).to(device),
-            labels.Count, tokens);
+            labels.Count, tokens,
+            packed ? tensor(positionIds!, [batch, length], ScalarType.Int64).to(device) : null,
+            packed ? BlockDiagonalCausalMask(tensor(exampleIds!, [batch, length], ScalarType.Int64).to(device)) : null);
+    }
+
+    /// <summary>
+    /// (B, 1, T, T), true where query t may attend to key s: s ≤ t within the same example. Padding (−1) attends to
+    /// earlier padding, so no query row is empty (an empty row would give NaN); no real token sees it.
+    /// </summary>
+    private static Tensor BlockDiagonalCausalMask(Tensor exampleIds)
+    {
+        long length = exampleIds.shape[1];
+        using var scope = NewDisposeScope();
+        var sameExample = exampleIds.unsqueeze(2) == exampleIds.unsqueeze(1);                            // (B, T, T)
+        var causal = ones(length, length, ScalarType.Bool, device: exampleIds.device).tril();             // (T, T)
+        return (sameExample & causal).unsqueeze(1).MoveToOuterDisposeScope();
     }
 
     public void Dispose()
@@ -40,6 +74,8 @@ public sealed record MicroBatch(Tensor InputIds, Tensor LabelPositions, Tensor L
         InputIds.Dispose();
         LabelPositions.Dispose();
         LabelIds.Dispose();
+        PositionIds?.Dispose();
+        AttentionMask?.Dispose();
     }
 }
 

@@ -5,8 +5,10 @@ namespace TuningService.Worker.Engine.Data;
 /// <summary>
 /// Token ids of an example and, per position, whether that token is a label.
 /// Labelled[t] means the model is trained to predict InputIds[t] from InputIds[..t].
+/// A packed row (<see cref="SequencePacking"/>) holds several examples back to back: <see cref="ExampleLengths"/> lists
+/// their lengths in order (null for a single example), and the first token of each is never labelled.
 /// </summary>
-public sealed record EncodedExample(int[] InputIds, bool[] Labelled)
+public sealed record EncodedExample(int[] InputIds, bool[] Labelled, int[]? ExampleLengths = null)
 {
     public int Length => InputIds.Length;
     /// <summary>Number of predicted tokens (position 0 can never be predicted).</summary>

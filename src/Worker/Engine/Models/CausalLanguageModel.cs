@@ -12,13 +12,17 @@ public abstract class CausalLanguageModel : nn.Module<Tensor, Tensor>
     protected CausalLanguageModel(string name, ModelConfig config) : base(name) => Config = config.Validate();
 
     public ModelConfig Config { get; }
+
+    /// <summary>Recompute each transformer block in backward instead of keeping its activations (<see cref="CheckpointedBlock"/>); training only, never with a cache.</summary>
+    public bool GradientCheckpointing { get; set; }
     public int HiddenSize => Config.HiddenSize;
     public int VocabSize => Config.VocabSize;
 
     /// <summary>
     /// Final hidden states after the last norm, (B, T, C).
     /// <paramref name="attentionMask"/> (B, S) with 1 for real tokens and 0 for padding, S = cached + T;
-    /// null means no padding, or right padding only (causal attention never looks right).
+    /// null means no padding, or right padding only (causal attention never looks right). A 4-D boolean mask (B, 1, T, S)
+    /// (true = may attend) is used as given, e.g. the block-diagonal causal mask of packed rows; it needs position ids.
     /// <paramref name="positionIds"/> (B, T); null derives them from the mask (left padding) or the cache length.
     /// </summary>
     public abstract Tensor HiddenStates(Tensor inputIds, Tensor? attentionMask = null, Tensor? positionIds = null, KvCache? cache = null);
@@ -54,6 +58,8 @@ public abstract class CausalLanguageModel : nn.Module<Tensor, Tensor>
     {
         long batch = inputIds.shape[0], length = inputIds.shape[1];
         var device = inputIds.device;
+        if (attentionMask is { } full && full.dim() == 4)
+            return (positionIds ?? throw new ArgumentException("A 4-D attention mask needs position ids.", nameof(positionIds)), full);
         if (attentionMask is null)
         {
             var positions = positionIds ?? arange(pastLength, pastLength + length, dtype: ScalarType.Int64, device: device).unsqueeze(0).expand(batch, length);

@@ -23,7 +23,7 @@ public sealed class Gpt2Model : CausalLanguageModel
     public override Tensor HiddenStates(Tensor inputIds, Tensor? attentionMask = null, Tensor? positionIds = null, KvCache? cache = null)
     {
         var (positions, mask) = PositionsAndMask(inputIds, attentionMask, positionIds, cache?.Length ?? 0);
-        return transformer.Forward(inputIds, positions, mask, cache); // (B, T, C)
+        return transformer.Forward(inputIds, positions, mask, cache, GradientCheckpointing && cache is null); // (B, T, C)
     }
 
     public override Tensor Logits(Tensor hidden) => F.linear(hidden, transformer.TokenEmbedding); // (B, T, V), tied head
@@ -62,10 +62,11 @@ internal sealed class Gpt2Decoder : nn.Module
 
     public Tensor TokenEmbedding => wte.weight!;
 
-    public Tensor Forward(Tensor inputIds, Tensor positions, Tensor? mask, KvCache? cache)
+    public Tensor Forward(Tensor inputIds, Tensor positions, Tensor? mask, KvCache? cache, bool checkpoint)
     {
         var x = wte.forward(inputIds) + wpe.forward(positions); // (B, T, C)
-        foreach (var block in h) x = block.Forward(x, mask, cache);
+        foreach (var block in h)
+            x = checkpoint ? CheckpointedBlock.Run(input => block.Forward(input, mask, cache), x) : block.Forward(x, mask, cache);
         return ln_f.forward(x);
     }
 }

@@ -25,7 +25,7 @@ public sealed class LlamaModel : CausalLanguageModel
     public override Tensor HiddenStates(Tensor inputIds, Tensor? attentionMask = null, Tensor? positionIds = null, KvCache? cache = null)
     {
         var (positions, mask) = PositionsAndMask(inputIds, attentionMask, positionIds, cache?.Length ?? 0);
-        return model.Forward(inputIds, positions, mask, cache); // (B, T, C)
+        return model.Forward(inputIds, positions, mask, cache, GradientCheckpointing && cache is null); // (B, T, C)
     }
 
     public override Tensor Logits(Tensor hidden)
@@ -69,7 +69,7 @@ internal sealed class LlamaDecoder : nn.Module
 
     public Tensor TokenEmbedding => embed_tokens.weight!;
 
-    public Tensor Forward(Tensor inputIds, Tensor positions, Tensor? mask, KvCache? cache)
+    public Tensor Forward(Tensor inputIds, Tensor positions, Tensor? mask, KvCache? cache, bool checkpoint)
     {
         var x = embed_tokens.forward(inputIds);                                          // (B, T, C)
         if (config.GemmaBlock) x = x * Math.Sqrt(config.HiddenSize);                    // Gemma scales embeddings by √C
@@ -80,7 +80,8 @@ internal sealed class LlamaDecoder : nn.Module
         var angles = cat([freqs, freqs], -1).unsqueeze(1);                                // (B, 1, T, D): HF rotate-half layout
         var rotary = factor == 1.0 ? (angles.cos().to(x.dtype), angles.sin().to(x.dtype))
             : ((angles.cos() * factor).to(x.dtype), (angles.sin() * factor).to(x.dtype));
-        foreach (var block in layers) x = block.Forward(x, rotary, mask, cache);
+        foreach (var block in layers)
+            x = checkpoint ? CheckpointedBlock.Run(input => block.Forward(input, rotary, mask, cache), x) : block.Forward(x, rotary, mask, cache);
         return norm.forward(x);
     }
 }

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TuningService.Domain.Jobs;
 using TuningService.Worker.Engine.Data;
+using TuningService.Worker.Engine.Models;
 using TuningService.Worker.Engine.Training;
 using static TorchSharp.torch;
 
@@ -35,6 +36,7 @@ public abstract class PairwiseTrainer : IStepwiseTrainer
         this.validation = validation;
         this.padId = padId;
         Device = trained.parameters().First().device;
+        CheckpointedBlock.Configure(trained, hyperparameters.GradientCheckpointing, hyperparameters.Lora?.Dropout ?? 0);
         optimizer = new AdamW(trained.named_parameters().Where(p => p.parameter.requires_grad), hyperparameters);
         PairsPerStep = hyperparameters.BatchSize * hyperparameters.GradientAccumulationSteps;
         StepsPerEpoch = (train.Count + PairsPerStep - 1) / PairsPerStep;

@@ -44,6 +44,7 @@ public sealed class PpoTrainer : IStepwiseTrainer
         this.decode = decode ?? (ids => string.Join(" ", ids));
         foreach (var (_, p) in reference.named_parameters()) p.requires_grad = false;
         trained = new PolicyAndValue(policy, valueModel);
+        CheckpointedBlock.Configure(trained, hyperparameters.GradientCheckpointing, hyperparameters.Lora?.Dropout ?? 0);
         optimizer = new AdamW(trained.named_parameters().Where(p => p.parameter.requires_grad), hyperparameters);
         TotalSteps = (int)Math.Max(1, settings.TotalEpisodes / settings.RolloutBatchSize);
         klCoef = settings.KlCoef;

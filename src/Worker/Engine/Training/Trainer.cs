@@ -21,7 +21,7 @@ public sealed partial class Trainer : IStepwiseTrainer
     private const int HeadChunkElements = 1 << 24; // logits elements per head chunk (64 MB in float32)
     private readonly CausalLanguageModel model;
     private readonly TextTokenizer tokenizer;
-    private readonly List<EncodedExample> train;
+    private readonly List<EncodedExample> train;            // one example per row, or several when packing
     private readonly List<EncodedExample> validation;
     private readonly AdamW optimizer;
     private readonly Device device;
@@ -48,11 +48,14 @@ public sealed partial class Trainer : IStepwiseTrainer
         this.model = model;
         this.tokenizer = tokenizer;
         device = model.parameters().First().device;
-        (train, DroppedExamples) = trainingSet;
+        (var examples, DroppedExamples) = trainingSet;
+        TrainingExamples = examples.Count;
+        train = hyperparameters.Packing ? SequencePacking.Pack(examples, hyperparameters.MaxSeqLength) : examples; // the rows batched and shuffled
         validation = validationSet;
         if (train.Count == 0) throw new InvalidOperationException($"No training example has a label token ({DroppedExamples} dropped).");
         torch.manual_seed(Hyperparameters.Seed); // LoRA init and dropout draw from the global generator
         if (Hyperparameters.Lora is LoraSettings lora) LoraAdapter.Attach(model, lora);
+        CheckpointedBlock.Configure(model, Hyperparameters.GradientCheckpointing, Hyperparameters.Lora?.Dropout ?? 0);
         optimizer = new AdamW(model.named_parameters().Where(p => p.parameter.requires_grad), Hyperparameters);
         int microBatches = LengthGroupedBatches.CountPerEpoch(train.Count, Hyperparameters.BatchSize);
         StepsPerEpoch = (microBatches + Hyperparameters.GradientAccumulationSteps - 1) / Hyperparameters.GradientAccumulationSteps;
@@ -72,7 +75,11 @@ public sealed partial class Trainer : IStepwiseTrainer
     /// <summary>Tokens that carried a label, trained by this process (not restored on resume; the benchmark's count).</summary>
     public long TrainedLabelTokens { get; private set; }
     /// <summary>Training examples kept / dropped for having no label token within MaxSeqLength.</summary>
-    public int TrainingExamples => train.Count;
+    public int TrainingExamples { get; }
+    /// <summary>Rows an epoch trains: the examples, or the packed rows holding them.</summary>
+    public int TrainingRows => train.Count;
+    /// <summary>Label tokens in one epoch (the same packed or not).</summary>
+    public long LabelTokensPerEpoch => train.Sum(e => (long)e.LabelCount);
     public int DroppedExamples { get; }
 
     public void TrainStep()
@@ -123,7 +130,7 @@ public sealed partial class Trainer : IStepwiseTrainer
         var correct = zeros(1, ScalarType.Int64, device: device);
         foreach (var batch in batches)
         {
-            var hidden = model.HiddenStates(batch.InputIds);                                       // (B, T, C)
+            var hidden = model.HiddenStates(batch.InputIds, batch.AttentionMask, batch.PositionIds); // (B, T, C); masks only for packed rows
             var rows = hidden.reshape(-1, hidden.shape[2]).index_select(0, batch.LabelPositions);   // (N, C): labelled positions only
             // The head and loss run in row chunks with their own backward, so (N, V) logits never exist at once:
             // memory O(chunk · V) instead of O(N · V); the rows' gradient is then pushed through the trunk once.

@@ -49,6 +49,10 @@ public sealed record TrainingHyperparameters
     public required bool TrainOnInputs { get; init; }
     /// <summary>Null = full fine-tune.</summary>
     public required LoraSettings? Lora { get; init; }
+    /// <summary>Pack examples into rows of up to MaxSeqLength tokens (per-example attention and positions); BatchSize then counts rows.</summary>
+    public required bool Packing { get; init; }
+    /// <summary>Recompute each transformer block in backward instead of keeping its activations.</summary>
+    public required bool GradientCheckpointing { get; init; }
 
     // Engine-only knobs (no job-spec field): documented constants.
     /// <summary>Optimizer steps between metric reports (each reads the loss off the device: a sync point). The worker sets it from its options.</summary>

@@ -27,6 +27,9 @@ public static class HyperparameterMapping
             MaxSeqLength = Required(spec.MaxSeqLength, path, "max_seq_length"),
             EvalInterval = Required(spec.EvalInterval, path, "eval_interval"),
             CheckpointInterval = Required(spec.CheckpointInterval, path, "checkpoint_interval"),
+            // Absent from specs stored before these fields existed: such a job runs as it was created.
+            Packing = spec.Packing ?? Spec.HyperparameterRanges.DefaultPacking,
+            GradientCheckpointing = spec.GradientCheckpointing ?? Spec.HyperparameterRanges.DefaultGradientCheckpointing,
             TrainOnInputs = spec is Spec.SupervisedHyperparameters supervised && Required(supervised.TrainOnInputs, path, "train_on_inputs"),
             Lora = spec.Lora is { } lora ? new LoraSettings
             {

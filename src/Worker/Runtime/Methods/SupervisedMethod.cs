@@ -30,8 +30,14 @@ public sealed class SupervisedMethod : ITrainingMethod
         using var trainer = CreateTrainer(run, loaded, training, validation, hyperparameters);
         run.Reporter.Info(
             $"Data tokenized: {trainer.TrainingExamples} training examples ({trainer.DroppedExamples} dropped: no label token within max_seq_length {trainer.Hyperparameters.MaxSeqLength}), " +
-            $"{validation?.Count ?? 0} validation examples; {trainer.TotalSteps} steps over {trainer.Hyperparameters.NEpochs} epochs.",
-            new { training_examples = trainer.TrainingExamples, dropped_examples = trainer.DroppedExamples, validation_examples = validation?.Count ?? 0, total_steps = trainer.TotalSteps });
+            $"{validation?.Count ?? 0} validation examples; " +
+            (trainer.Hyperparameters.Packing ? $"packed into {trainer.TrainingRows} rows of up to {trainer.Hyperparameters.MaxSeqLength} tokens; " : "") +
+            $"{trainer.TotalSteps} steps over {trainer.Hyperparameters.NEpochs} epochs.",
+            new
+            {
+                training_examples = trainer.TrainingExamples, dropped_examples = trainer.DroppedExamples, validation_examples = validation?.Count ?? 0,
+                training_rows = trainer.TrainingRows, total_steps = trainer.TotalSteps,
+            });
 
         var guards = RunGuards.For(run, spec, loaded.Model, loaded.Tokenizer, hyperparameters);
         var outcome = StepwiseTrainingLoop.Run(run, trainer, hyperparameters, guards);
