@@ -72,7 +72,7 @@ public sealed class ResidentModel : IDisposable
 
     private void Run()
     {
-        using var noGrad = torch.no_grad();
+        using var inference = torch.inference_mode(); // no autograd bookkeeping at all (version counters, views): decode is many small ops
         while (!stopping.IsCancellationRequested)
         {
             try
