@@ -89,6 +89,7 @@ public sealed class PostgresServer
         if (!string.IsNullOrWhiteSpace(external)) return new PostgresServer(external, null, null);
 
         var bin = FindBinDirectory();
+        RemoveAbandonedClusters();
         var root = Path.Combine(Path.GetTempPath(), $"tuning-pg-{Guid.NewGuid():N}"[..22]);
         Directory.CreateDirectory(root);
         var data = Path.Combine(root, "data");
@@ -103,6 +104,22 @@ public sealed class PostgresServer
         var server = new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Include Error Detail=true", data, bin, options);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Destroy(root);
         return server;
+    }
+
+    /// <summary>
+    /// Deletes clusters earlier test processes left behind (a test host may be ended before its exit handler runs):
+    /// those older than ten minutes whose postmaster is not running. test.sh's scratch folder catches the rest.
+    /// </summary>
+    private static void RemoveAbandonedClusters()
+    {
+        foreach (var root in Directory.GetDirectories(Path.GetTempPath(), "tuning-pg-*"))
+        {
+            if (Directory.GetLastWriteTimeUtc(root) > DateTime.UtcNow.AddMinutes(-10)) continue; // another process may be starting it
+            var pidFile = Path.Combine(root, "data", "postmaster.pid");
+            var pid = File.Exists(pidFile) ? File.ReadLines(pidFile).FirstOrDefault() : null;
+            if (pid is not null && Directory.Exists($"/proc/{pid.Trim()}")) continue;
+            TempDirectory.Delete(root);
+        }
     }
 
     private void Destroy(string root)
