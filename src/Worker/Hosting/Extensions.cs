@@ -20,6 +20,8 @@ public static class Extensions
         services.AddOptions<WorkerOptions>().Bind(configuration.GetSection(WorkerOptions.Section))
             .Validate(o => o.Devices is >= 1 and <= 64, "Worker:Devices must be between 1 and 64.")
             .Validate(o => o.LeaseSeconds is >= 3 and <= 3600, "Worker:LeaseSeconds must be between 3 and 3600.")
+            .Validate(o => TrainingDevice.IsValidSetting(o.Device), "Worker:Device must be auto, cpu, cuda or cuda:N.")
+            .Validate(o => TrainingDevice.IsAvailable(o.Device), "Worker:Device names a GPU this machine does not have (no CUDA, or an index past the last GPU): use auto or cpu.")
             .ValidateOnStart();
         var worker = configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>() ?? new WorkerOptions();
 

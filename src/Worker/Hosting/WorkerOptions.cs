@@ -19,6 +19,8 @@ public sealed class WorkerOptions
     public int MetricsInterval { get; set; } = 1;
     /// <summary>Hangfire's invisibility timeout (sliding): a fetched job whose server vanished is delivered again after this.</summary>
     public int InvisibilityTimeoutSeconds { get; set; } = 300;
+    /// <summary>Device jobs train on: auto (the first GPU if any, else the CPU), cpu, cuda or cuda:N (one worker per GPU).</summary>
+    public string Device { get; set; } = TrainingDevice.Auto;
     /// <summary>Torch CPU threads; 0 = all cores.</summary>
     public int CpuThreads { get; set; }
 }

@@ -80,7 +80,7 @@ public sealed class TrainingJobRunner(
             ?? throw JobFailures.Fail(JobFailures.InvalidHyperparameters, $"Method type '{job.MethodType}' is not supported by this worker.", "method.type");
         artifacts.EnsureWritable();
         if (_options.CpuThreads > 0) torch.set_num_threads(_options.CpuThreads);
-        var device = torch.cuda.is_available() ? torch.CUDA : torch.CPU;
+        var device = Hosting.TrainingDevice.Resolve(_options.Device);
         reporter.Info($"Worker {_options.Name} is training on {DescribeDevice(device)} (attempt {job.Attempts}).",
             new { worker = _options.Name, device = device.type.ToString().ToLowerInvariant(), attempt = job.Attempts });
 
@@ -167,5 +167,5 @@ public sealed class TrainingJobRunner(
     }
 
     private static string DescribeDevice(torch.Device device) =>
-        device.type == DeviceType.CUDA ? $"CUDA ({torch.cuda.device_count()} device(s))" : $"CPU ({torch.get_num_threads()} threads)";
+        device.type == DeviceType.CUDA ? $"cuda:{device.index} (of {torch.cuda.device_count()} CUDA device(s))" : $"CPU ({torch.get_num_threads()} threads)";
 }
