@@ -37,6 +37,23 @@ public sealed class GenerationTests
     }
 
     [Fact]
+    public void ResponseEnds_AtTheTemplatesEndOfTurnToken_AndARolloutCountsItAsEnded()
+    {
+        using var model = TinyModels.Create(TinyModels.Llama());
+        int[] prompt = [3, 14, 15, 92, 6];
+        var free = TextGenerator.Generate(model, [prompt], new GenerationOptions { MaxNewTokens = 8, StopAtEos = false }, eosId: 96, padId: 0)[0];
+        int endOfTurn = free[2];                                   // pretend the third token is the template's end of turn
+        var cut = TextGenerator.Generate(model, [prompt], new GenerationOptions { MaxNewTokens = 8, EndOfTurnId = endOfTurn }, eosId: 96, padId: 0)[0];
+
+        int end = Array.IndexOf(free, endOfTurn);
+        Assert.Equal(free.Take(end + 1), cut);
+        var ended = Worker.Engine.Rlhf.RolloutBatch.Build([prompt], [cut], eosId: 96, padId: 0, CPU, endOfTurn);
+        Assert.Equal(1f, ended.HasEos.item<float>());
+        var cutOff = Worker.Engine.Rlhf.RolloutBatch.Build([prompt], [free[..end]], eosId: 96, padId: 0, CPU, endOfTurn);
+        Assert.Equal(0f, cutOff.HasEos.item<float>());
+    }
+
+    [Fact]
     public void Sampling_WithASeed_IsReproducible_AndStopsAtEos()
     {
         using var model = TinyModels.Create(TinyModels.Llama());

@@ -13,6 +13,8 @@ public sealed record GenerationOptions
     /// <summary>Nucleus sampling: keep the smallest set of tokens whose probability reaches TopP.</summary>
     public double TopP { get; init; } = 1.0;
     public bool StopAtEos { get; init; } = true;
+    /// <summary>A chat template's end-of-turn token (Llama 3's &lt;|eot_id|&gt;, Gemma's &lt;end_of_turn&gt;), which ends a response like EOS.</summary>
+    public int? EndOfTurnId { get; init; }
     /// <summary>Seed of the sampling generator (null: the global torch generator).</summary>
     public long? Seed { get; init; }
 }
@@ -70,7 +72,7 @@ public static class TextGenerator
                 {
                     if (finished[b]) continue;
                     outputs[b].Add((int)chosen[b]);
-                    if (options.StopAtEos && chosen[b] == eosId) finished[b] = true;
+                    if (options.StopAtEos && (chosen[b] == eosId || chosen[b] == options.EndOfTurnId)) finished[b] = true;
                 }
                 if (finished.All(f => f)) break;
                 input = stepScope.MoveToOuter(next.unsqueeze(1));                  // (B, 1)

@@ -11,7 +11,7 @@ namespace TuningService.Worker.Engine.Rlhf;
 public sealed record RolloutBatch(Tensor InputIds, Tensor AttentionMask, Tensor ResponseMask, Tensor LastIndex, Tensor HasEos,
     int QueryLength, List<int[]> Responses)
 {
-    public static RolloutBatch Build(IReadOnlyList<int[]> queries, List<int[]> responses, int eosId, int padId, Device device)
+    public static RolloutBatch Build(IReadOnlyList<int[]> queries, List<int[]> responses, int eosId, int padId, Device device, int? endOfTurnId = null)
     {
         int batch = queries.Count, q = queries.Max(p => p.Length), w = Math.Max(1, responses.Max(r => r.Length)), s = q + w;
         var ids = new long[batch * s];
@@ -26,18 +26,19 @@ public sealed record RolloutBatch(Tensor InputIds, Tensor AttentionMask, Tensor 
             for (int t = 0; t < queries[b].Length; t++) { ids[b * s + offset + t] = queries[b][t]; mask[b * s + offset + t] = 1; }
             for (int t = 0; t < responses[b].Length; t++) { ids[b * s + q + t] = responses[b][t]; mask[b * s + q + t] = 1; responseMask[b * w + t] = 1; }
             last[b] = q + Math.Max(1, responses[b].Length) - 1;
-            hasEos[b] = responses[b].Length > 0 && responses[b][^1] == eosId ? 1 : 0;
+            hasEos[b] = responses[b].Length > 0 && (responses[b][^1] == eosId || responses[b][^1] == endOfTurnId) ? 1 : 0; // ended, not cut off
         }
         return new RolloutBatch(tensor(ids, [batch, s], ScalarType.Int64).to(device), tensor(mask, [batch, s], ScalarType.Int64).to(device),
             tensor(responseMask, [batch, w]).to(device), tensor(last, ScalarType.Int64).to(device), tensor(hasEos).to(device), q, responses);
     }
 
     /// <summary>Samples responses for <paramref name="queries"/> with the policy (temperature, no top-k/top-p).</summary>
-    public static RolloutBatch Sample(CausalLanguageModel policy, IReadOnlyList<int[]> queries, PpoSettings settings, long seed, int eosId, int padId)
+    public static RolloutBatch Sample(CausalLanguageModel policy, IReadOnlyList<int[]> queries, PpoSettings settings, long seed, int eosId, int padId,
+        int? endOfTurnId = null)
     {
         var options = new GenerationOptions { MaxNewTokens = settings.ResponseLength, Temperature = settings.Temperature, TopP = 1.0, StopAtEos = true, Seed = seed };
-        var responses = TextGenerator.Generate(policy, queries, options, eosId, padId);
-        return Build(queries, responses, eosId, padId, policy.parameters().First().device);
+        var responses = TextGenerator.Generate(policy, queries, options with { EndOfTurnId = endOfTurnId }, eosId, padId);
+        return Build(queries, responses, eosId, padId, policy.parameters().First().device, endOfTurnId);
     }
 
     /// <summary>Rows <paramref name="rows"/> of a (B, ...) tensor.</summary>

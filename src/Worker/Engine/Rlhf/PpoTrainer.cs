@@ -25,6 +25,7 @@ public sealed class PpoTrainer : IStepwiseTrainer
     private readonly List<int[]> validationPrompts;
     private readonly AdamW optimizer;
     private readonly int eosId, padId;
+    private readonly int? endOfTurnId;   // the chat template's end-of-turn token: also ends a response
     private readonly Func<int[], string> decode;
     private readonly Dictionary<int, int[]> epochOrders = [];
     private Dictionary<string, Tensor> lastUpdateMetrics = [];   // 0-dim, on the device until ReadMetrics
@@ -35,12 +36,12 @@ public sealed class PpoTrainer : IStepwiseTrainer
 
     public PpoTrainer(CausalLanguageModel policy, CausalLanguageModel reference, RewardModel valueModel, SequenceScorer scorer,
         List<int[]> prompts, List<int[]> validationPrompts, TrainingHyperparameters hyperparameters, PpoSettings settings,
-        int eosId, int padId, Func<int[], string>? decode = null)
+        int eosId, int padId, Func<int[], string>? decode = null, int? endOfTurnId = null)
     {
         if (prompts.Count == 0) throw new InvalidOperationException("No prompt to train on.");
         (Hyperparameters, Settings) = (hyperparameters, settings);
         (this.policy, this.reference, this.valueModel, this.scorer) = (policy, reference, valueModel, scorer);
-        (this.prompts, this.validationPrompts, this.eosId, this.padId) = (prompts, validationPrompts, eosId, padId);
+        (this.prompts, this.validationPrompts, this.eosId, this.padId, this.endOfTurnId) = (prompts, validationPrompts, eosId, padId, endOfTurnId);
         this.decode = decode ?? (ids => string.Join(" ", ids));
         foreach (var (_, p) in reference.named_parameters()) p.requires_grad = false;
         trained = new PolicyAndValue(policy, valueModel);
@@ -74,7 +75,7 @@ public sealed class PpoTrainer : IStepwiseTrainer
         Tensor oldLogProbs, oldValues, advantages, returns, scores, kl, nonScoreReward, mask;
         using (no_grad())
         {
-            rollout = RolloutBatch.Sample(policy, queries, s, RolloutSeed(Step), eosId, padId);
+            rollout = RolloutBatch.Sample(policy, queries, s, RolloutSeed(Step), eosId, padId, endOfTurnId);
             mask = rollout.ResponseMask;                                                                  // (B, W)
             oldLogProbs = RolloutBatch.ResponseLogProbs(policy, rollout.InputIds, rollout.AttentionMask, rollout.QueryLength, s.Temperature);
             var referenceLogProbs = RolloutBatch.ResponseLogProbs(reference, rollout.InputIds, rollout.AttentionMask, rollout.QueryLength, s.Temperature);
@@ -175,14 +176,14 @@ public sealed class PpoTrainer : IStepwiseTrainer
         var scored = new List<(int[] Prompt, int[] Response, double Score)>();
         foreach (var chunk in source.Take(4 * Settings.RolloutBatchSize).Chunk(Settings.RolloutBatchSize))
         {
-            var rollout = RolloutBatch.Sample(policy, chunk, Settings, Hyperparameters.Seed + 1, eosId, padId);
+            var rollout = RolloutBatch.Sample(policy, chunk, Settings, Hyperparameters.Seed + 1, eosId, padId, endOfTurnId);
             var chunkScores = scorer(rollout.InputIds, rollout.AttentionMask, rollout.LastIndex).to(ScalarType.Float32).cpu().data<float>().ToArray();
             scored.AddRange(chunk.Select((p, i) => (p, rollout.Responses[i], (double)chunkScores[i])));
         }
         var metrics = new Dictionary<string, double?>();
         if (validationPrompts.Count > 0) metrics["valid_objective/scores"] = scored.Average(x => x.Score);
         var samples = scored.Take(Settings.SamplesPerEvaluation)
-            .Select(x => new SampledResponse(decode(x.Prompt), decode(x.Response.Where(t => t != eosId).ToArray()), x.Score)).ToList();
+            .Select(x => new SampledResponse(decode(x.Prompt), decode(x.Response.Where(t => t != eosId && t != endOfTurnId).ToArray()), x.Score)).ToList();
         return new Evaluation(metrics, samples);
     }
 

@@ -52,8 +52,10 @@ public sealed class PpoMethod : ITrainingMethod
         var validation = job.ValidationFileId is null ? [] : Encode(RlhfData.ReadPrompts(run, job.ValidationFileId, "validation_file", template));
 
         RlhfData.ReportTemplate(run, template);
+        // A chat policy ends its answer with its template's end-of-turn token (<|eot_id|>, <end_of_turn>, <|end|>), not always EOS.
+        int? endOfTurn = template.EndOfTurn is string turnEnd && loaded.Tokenizer.TokenId(turnEnd) is int id && id != loaded.Tokenizer.EosId ? id : null;
         using var trainer = new PpoTrainer(loaded.Model, reference, valueModel, reward.AsScorer(), prompts, validation, hp, settings,
-            loaded.Tokenizer.EosId, loaded.Tokenizer.PadId, ids => loaded.Tokenizer.Decode(ids));
+            loaded.Tokenizer.EosId, loaded.Tokenizer.PadId, ids => loaded.Tokenizer.Decode(ids), endOfTurn);
         run.Reporter.Info(
             $"Data tokenized: {prompts.Count} prompts (kept to their last {maxPrompt} tokens), {validation.Count} validation prompts; " +
             $"{trainer.TotalSteps} PPO updates of {settings.RolloutBatchSize} rollouts, {settings.PpoEpochs} epochs × {settings.NumMiniBatches} minibatches each.",
