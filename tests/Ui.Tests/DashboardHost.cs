@@ -33,6 +33,7 @@ public sealed class DashboardHost : WebApplicationFactory<Program>, IAsyncLifeti
         ConnectionString = await PostgresServer.Instance.CreateDatabaseAsync("ui");
         UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
         StartServer();
+        HangfireTestLogging.Unbind();
         var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address);
         Http = new HttpClient { BaseAddress = BaseAddress };

@@ -69,7 +69,8 @@ public static class CreateJob
 
         // Every absent field gets its documented default; then the rules that need the model (its context) on the values the job will run with.
         var contextLength = ModelContext.Of(model);
-        var resolved = JobSpecResolver.Resolve(spec, new SpecResolutionContext(Random.Shared.Next(), model.Architecture, training!.Examples, contextLength));
+        var randomInit = ModelCatalog.FindPreset(model.Kind == BaseModelKinds.Preset ? model.Id : model.BaseModel ?? "") is not null;
+        var resolved = JobSpecResolver.Resolve(spec, new SpecResolutionContext(Random.Shared.Next(), model.Architecture, training!.Examples, contextLength, randomInit));
         if (JobSpecValidation.ValidateForModel(resolved, contextLength, spec.Hyperparameters is null ? null : "hyperparameters") is [var modelError, ..])
             return Invalid(modelError);
 

@@ -31,6 +31,7 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     {
         ConnectionString = await PostgresServer.Instance.CreateDatabaseAsync("api");
         _ = Server; // start the host: migrations run now
+        HangfireTestLogging.Unbind();
     }
 
     public new async Task DisposeAsync()

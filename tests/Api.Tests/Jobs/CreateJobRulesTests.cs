@@ -136,18 +136,32 @@ public sealed class CreateJobRulesTests(JobsApiFactory api) : IClassFixture<Jobs
     }
 
     [Theory]
-    [InlineData("supervised", "prompt_completion")]
-    [InlineData("reward_model", "preference")]
-    [InlineData("dpo", "preference")]
-    public async Task Create_StoresTheMethodsOwnBaseLearningRate(string method, string format)
+    [InlineData("supervised", "prompt_completion", 1e-2)]
+    [InlineData("reward_model", "preference", 1e-3)]
+    [InlineData("dpo", "preference", 1e-3)]
+    public async Task Create_StoresTheMethodsOwnBaseLearningRate_TimesTheAutoMultiplierOfTheBaseKind(string method, string format, double preset)
     {
         var (client, projectId) = await ProjectAsync();
         var file = await api.AddFileAsync(projectId, format);
-        var job = await client.CreateJobAsync(Body("tiny-gpt2", file, method, ""));
+        var checkpoint = "hf-" + Guid.NewGuid().ToString("N")[..8];
+        Directory.CreateDirectory(Path.Combine(api.ModelsRoot, checkpoint));
+        await File.WriteAllTextAsync(Path.Combine(api.ModelsRoot, checkpoint, "config.json"), """{"model_type":"gpt2"}""");
 
+        var onPreset = await StoredAsync(await client.CreateJobAsync(Body("tiny-gpt2", file, method, "")));
+        var onCheckpoint = await StoredAsync(await client.CreateJobAsync(Body(checkpoint, file, method, "")));
+        var finetuned = await api.AddModelAsync(projectId);                 // fine-tuned from tiny-gpt2: still random-init family
+        var onFineTuned = await StoredAsync(await client.CreateJobAsync(Body(finetuned, file, method, "")));
+
+        Assert.Equal(preset, onPreset.Method!.Selected!.LearningRate!.Value, 12);
+        Assert.Equal(preset, onFineTuned.Method!.Selected!.LearningRate!.Value, 12);
+        Assert.Equal((HyperparameterRanges.BaseLearningRate(method), 1.0),
+            (onCheckpoint.Method!.Selected!.LearningRate, onCheckpoint.Method.Selected.LearningRateMultiplier));
+        Assert.All(new[] { onPreset, onCheckpoint, onFineTuned }, spec => Assert.Empty(JobSpecValidation.Validate(spec))); // rate and multiplier agree
+    }
+
+    private async Task<JobSpec> StoredAsync(System.Text.Json.JsonElement job)
+    {
         await using var db = api.CreateDbContext();
-        var spec = JobSpecSerializer.Deserialize((await db.Jobs.SingleAsync(j => j.Id == job.Str("id"))).Spec);
-        Assert.Equal(HyperparameterRanges.BaseLearningRate(method), spec.Method!.Selected!.LearningRate);
-        Assert.Equal(1.0, spec.Method.Selected.LearningRateMultiplier);
+        return JobSpecSerializer.Deserialize((await db.Jobs.SingleAsync(j => j.Id == job.Str("id"))).Spec);
     }
 }

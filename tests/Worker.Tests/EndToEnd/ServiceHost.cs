@@ -25,6 +25,7 @@ public sealed class ServiceHost : WebApplicationFactory<TuningService.Api.Auth.C
     {
         ConnectionString = await PostgresServer.Instance.CreateDatabaseAsync("e2e");
         Http = CreateClient();
+        HangfireTestLogging.Unbind();
         Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
     }
 

@@ -33,9 +33,7 @@ public sealed class RuntimeDatabase : IAsyncLifetime
         ConnectionString = await PostgresServer.Instance.CreateDatabaseAsync("runtime");
         await using var db = CreateDbContext();
         await DatabaseSetup.MigrateAsync(db);
-        // Hangfire's log provider is process-wide; an in-process API host of another test class may have bound it
-        // to a logger factory that is disposed by now.
-        Hangfire.Logging.LogProvider.SetCurrentLogProvider(new SilentLogProvider());
+        HangfireTestLogging.Unbind();
         var storage = TrainingQueueStorage.Create(ConnectionString);
         _queue = new TrainingQueue(new BackgroundJobClient(storage), NullLogger<TrainingQueue>.Instance);
     }
@@ -83,7 +81,8 @@ public sealed class RuntimeDatabase : IAsyncLifetime
         await using var db = CreateDbContext();
         var examples = (await db.Files.AsNoTracking().SingleAsync(f => f.Id == trainingFile)).Examples;
         var preset = ModelCatalog.FindPreset(model);
-        var resolved = JobSpecResolver.Resolve(request, new SpecResolutionContext(RandomSeed: 0, preset?.Architecture, examples, preset?.ContextLength));
+        var resolved = JobSpecResolver.Resolve(request, new SpecResolutionContext(RandomSeed: 0, preset?.Architecture, examples, preset?.ContextLength,
+            RandomInitBase: preset is not null));
         if (preset is not null && JobSpecValidation.ValidateForModel(resolved, preset.ContextLength) is [var modelError, ..])
             throw new ArgumentException($"The API would refuse this spec: {modelError}", nameof(hyperparameters));
         var job = new TrainingJob
@@ -142,16 +141,6 @@ public sealed class RuntimeDatabase : IAsyncLifetime
                 throw new TimeoutException($"Job {jobId} is {job.Status} at step {job.Step}/{job.TotalSteps} after {timeout}.\nEvents:\n{events}\n{diagnostics?.Invoke()}");
             }
             await Task.Delay(200);
-        }
-    }
-
-    private sealed class SilentLogProvider : Hangfire.Logging.ILogProvider
-    {
-        public Hangfire.Logging.ILog GetLogger(string name) => new Silent();
-
-        private sealed class Silent : Hangfire.Logging.ILog
-        {
-            public bool Log(Hangfire.Logging.LogLevel logLevel, Func<string>? messageFunc, Exception? exception = null) => false;
         }
     }
 }

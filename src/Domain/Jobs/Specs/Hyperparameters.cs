@@ -17,9 +17,16 @@ public abstract record TrainingHyperparameters
     /// <example>8</example>
     [JsonConverter(typeof(AutoIntConverter))]
     public int? BatchSize { get; init; }
-    /// <summary>Peak learning rate, (0, 1]. Default: the method's base rate × learning_rate_multiplier (supervised/instruction 1e-4, reward_model 5e-5, dpo/ppo 1e-5).</summary>
+    /// <summary>
+    /// Peak learning rate, (0, 1]. Default: the method's base rate × learning_rate_multiplier (supervised/instruction 1e-4,
+    /// reward_model 5e-5, dpo/ppo 1e-5 on pretrained checkpoints; on the random-init presets supervised 1e-2, instruction
+    /// 3e-3, reward_model and dpo 1e-3, ppo 1e-4).
+    /// </summary>
     public double? LearningRate { get; init; }
-    /// <summary>Scales the method's base learning rate, (0, 100], or "auto" (= the default). Give this or learning_rate, not both.</summary>
+    /// <summary>
+    /// Scales the method's base learning rate, (0, 100], or "auto" (= the default: 1 on a pretrained checkpoint, the
+    /// multiplier that trains a random-init preset on one). Give this or learning_rate, not both.
+    /// </summary>
     [JsonConverter(typeof(AutoDoubleConverter))]
     public double? LearningRateMultiplier { get; init; }
     /// <summary>linear | cosine | constant (after warmup).</summary>

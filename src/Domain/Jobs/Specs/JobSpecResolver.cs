@@ -4,9 +4,11 @@ namespace TuningService.Domain.Jobs.Specs;
 
 /// <summary>
 /// What resolution needs to know beyond the request: the seed to use when none was given, the base model's architecture,
-/// the training file's size, and the base model's context length (null when it cannot be known).
+/// the training file's size, the base model's context length (null when it cannot be known), and whether the base is a
+/// random-init preset (or a model fine-tuned from one), whose default learning rate is higher.
 /// </summary>
-public sealed record SpecResolutionContext(long RandomSeed, string? Architecture, int TrainingExamples, int? ContextLength = null);
+public sealed record SpecResolutionContext(long RandomSeed, string? Architecture, int TrainingExamples, int? ContextLength = null,
+    bool RandomInitBase = false);
 
 /// <summary>
 /// Turns a valid request into the stored spec: method always set (the deprecated top-level hyperparameters become
@@ -50,7 +52,7 @@ public static class JobSpecResolver
     private static T Common<T>(T h, string method, SpecResolutionContext context) where T : TrainingHyperparameters
     {
         var baseRate = R.BaseLearningRate(method);
-        var multiplier = h.LearningRate is { } lr ? lr / baseRate : h.LearningRateMultiplier ?? R.LearningRateMultiplier.Value;
+        var multiplier = h.LearningRate is { } lr ? lr / baseRate : h.LearningRateMultiplier ?? R.AutoLearningRateMultiplier(method, context.RandomInitBase);
         return h with
         {
             NEpochs = h.NEpochs ?? R.NEpochs.IntValue,
