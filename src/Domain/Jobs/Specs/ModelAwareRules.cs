@@ -42,7 +42,7 @@ public static class ModelContext
 
     /// <summary>
     /// Reads a Hugging Face <c>config.json</c>: <c>n_positions</c> (gpt2; transformers' default 1024) or
-    /// <c>max_position_embeddings</c> (llama, mistral, qwen2; default 2048), exactly as the engine's HfConfig builds the
+    /// <c>max_position_embeddings</c> (the Llama family; default 2048), exactly as the engine's HfConfig builds the
     /// model. Null when the file is missing or unreadable (the worker then checks the rule once the model is loaded).
     /// </summary>
     public static int? FromHfConfig(string directory)
@@ -55,12 +55,8 @@ public static class ModelContext
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) return null;
             var type = root.TryGetProperty("model_type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-            return type switch
-            {
-                "gpt2" => Int(root, "n_positions") ?? 1024,
-                "llama" or "mistral" or "qwen2" or "qwen3" or "phi3" or "gemma2" => Int(root, "max_position_embeddings") ?? 2048,
-                _ => null,   // an architecture the engine cannot load: the job fails at model load
-            };
+            if (type is null || !CheckpointSupport.ModelTypes.Contains(type)) return null; // refused as model_not_supported instead
+            return type == "gpt2" ? Int(root, "n_positions") ?? 1024 : Int(root, "max_position_embeddings") ?? 2048;
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
         {

@@ -32,9 +32,10 @@ public abstract class CausalLanguageModel : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// The weight <see cref="Logits"/> projects with, (V, C) (the token embedding when tied), and the layer that holds it
-    /// when that is an adaptable linear layer (an untied lm_head, which an adapter may target); no bias.
+    /// when that is an adaptable linear layer (an untied lm_head, which an adapter may target); no bias. Null when
+    /// <see cref="Logits"/> is more than that projection (Gemma 2 soft-caps its logits).
     /// </summary>
-    public abstract (Tensor Weight, AdaptableLinear? Layer) OutputHead { get; }
+    public abstract (Tensor Weight, AdaptableLinear? Layer)? OutputHead { get; }
 
     /// <summary>Fills every weight from the global torch generator (seed it first), as the reference implementation does.</summary>
     public abstract void InitializeWeights();

@@ -28,7 +28,7 @@ public sealed class Gpt2Model : CausalLanguageModel
 
     public override Tensor Logits(Tensor hidden) => F.linear(hidden, transformer.TokenEmbedding); // (B, T, V), tied head
 
-    public override (Tensor Weight, AdaptableLinear? Layer) OutputHead => (transformer.TokenEmbedding, null);
+    public override (Tensor Weight, AdaptableLinear? Layer)? OutputHead => (transformer.TokenEmbedding, null);
 
     public override void InitializeWeights()
     {

@@ -34,7 +34,8 @@ public sealed class LlamaModel : CausalLanguageModel
         return Config.FinalLogitSoftcap is double cap ? (logits / cap).tanh() * cap : logits;
     }
 
-    public override (Tensor Weight, AdaptableLinear? Layer) OutputHead => lm_head is null ? (model.TokenEmbedding, null) : (lm_head.Weight, lm_head);
+    public override (Tensor Weight, AdaptableLinear? Layer)? OutputHead =>
+        Config.FinalLogitSoftcap is not null ? null : lm_head is null ? (model.TokenEmbedding, null) : (lm_head.Weight, lm_head);
 
     public override void InitializeWeights()
     {

@@ -2,7 +2,6 @@ using TuningService.Worker.Engine.Data;
 using TuningService.Worker.Engine.Models;
 using TuningService.Worker.Engine.Tokenization;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace TuningService.Worker.Engine.Training;
 
@@ -21,7 +20,7 @@ public sealed class ReferenceText
     {
         this.model = model;
         padId = tokenizer.PadId;
-        this.batchSize = Math.Max(1, batchSize);
+        this.batchSize = batchSize;
         lines = ExampleEncoder.EncodeAll(texts.Select(TrainingExample.FromText), tokenizer, maxSeqLength, trainOnInputs: false).Kept;
         if (lines.Count == 0) throw new InvalidOperationException("The reference text has no line with a token to predict.");
     }
@@ -34,19 +33,7 @@ public sealed class ReferenceText
     {
         bool wasTraining = model.training;
         model.eval();
-        using var _ = no_grad();
-        var device = model.parameters().First().device;
-        double lossSum = 0;
-        long labels = 0;
-        foreach (var chunk in lines.OrderBy(e => e.Length).Chunk(batchSize))
-        {
-            using var scope = NewDisposeScope();
-            using var batch = MicroBatch.Collate(chunk, padId, device);
-            var hidden = model.HiddenStates(batch.InputIds);                                                                           // (B, T, C)
-            var logits = model.Logits(hidden.reshape(-1, hidden.shape[2]).index_select(0, batch.LabelPositions)).to(ScalarType.Float32); // (N, V)
-            lossSum += F.cross_entropy(logits, batch.LabelIds, reduction: nn.Reduction.Sum).item<float>();                            // CPU-GPU sync point
-            labels += batch.LabelCount;
-        }
+        var (lossSum, _, labels) = LabelLoss.Measure(model, lines, padId, batchSize, model.parameters().First().device, countCorrect: false);
         model.train(wasTraining);
         return lossSum / Math.Max(1, labels);
     }

@@ -2,7 +2,6 @@ using TuningService.Domain.Jobs;
 using TuningService.Worker.Engine.Data;
 using TuningService.Worker.Engine.Generation;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace TuningService.Worker.Engine.Training;
 
@@ -18,20 +17,7 @@ public sealed partial class Trainer
         var hp = Hyperparameters;
         model.eval();
         using var _ = no_grad();
-        double lossSum = 0;
-        long correct = 0;
-        int labels = 0;
-        foreach (var chunk in validation.OrderBy(e => e.Length).Chunk(hp.BatchSize))
-        {
-            using var scope = NewDisposeScope();
-            using var batch = MicroBatch.Collate(chunk, tokenizer.PadId, device);
-            if (batch.LabelCount == 0) continue;
-            var hidden = model.HiddenStates(batch.InputIds);                                       // (B, T, C)
-            var logits = model.Logits(hidden.reshape(-1, hidden.shape[2]).index_select(0, batch.LabelPositions)).to(ScalarType.Float32); // (N, V)
-            lossSum += F.cross_entropy(logits, batch.LabelIds, reduction: nn.Reduction.Sum).item<float>();
-            correct += logits.argmax(-1).eq(batch.LabelIds).sum().item<long>();
-            labels += batch.LabelCount;
-        }
+        var (lossSum, correct, labels) = LabelLoss.Measure(model, validation, tokenizer.PadId, hp.BatchSize, device, countCorrect: true);
         var (exactMatch, _) = ExactMatch();
         var metrics = new Dictionary<string, double?>
         {
