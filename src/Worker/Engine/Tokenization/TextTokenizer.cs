@@ -1,6 +1,3 @@
-using System.Text.RegularExpressions;
-using Microsoft.ML.Tokenizers;
-
 namespace TuningService.Worker.Engine.Tokenization;
 
 /// <summary>How a tokenizer was made; decides which files travel with a saved model.</summary>
@@ -22,13 +19,12 @@ public enum TokenizerKind
 /// </summary>
 public sealed class TextTokenizer
 {
-    private readonly Tokenizer inner;
-    private readonly Regex? specialSplitter;
+    private readonly ITokenEncoder encoder;
 
-    internal TextTokenizer(Tokenizer inner, TokenizerKind kind, IReadOnlyDictionary<string, int> specialTokens,
+    internal TextTokenizer(ITokenEncoder encoder, TokenizerKind kind, IReadOnlyDictionary<string, int> specialTokens,
         string eosToken, string? bosToken, bool addBos, string? sourceDirectory)
     {
-        this.inner = inner;
+        this.encoder = encoder;
         Kind = kind;
         SpecialTokens = specialTokens;
         EosToken = eosToken;
@@ -36,8 +32,6 @@ public sealed class TextTokenizer
         AddBos = addBos && bosToken is not null;
         SourceDirectory = sourceDirectory;
         if (!specialTokens.ContainsKey(eosToken)) throw new ArgumentException($"EOS token {eosToken} is not a special token of the tokenizer.");
-        if (specialTokens.Count > 0)
-            specialSplitter = new Regex("(" + string.Join("|", specialTokens.Keys.OrderByDescending(k => k.Length).Select(Regex.Escape)) + ")", RegexOptions.CultureInvariant);
     }
 
     public TokenizerKind Kind { get; }
@@ -55,47 +49,17 @@ public sealed class TextTokenizer
 
     public int? TokenId(string specialToken) => SpecialTokens.TryGetValue(specialToken, out var id) ? id : null;
 
-    /// <summary>
-    /// Token ids of <paramref name="text"/>. <paramref name="continuation"/> marks text that continues a
-    /// sequence (SentencePiece then drops one leading space that its dummy prefix would double).
-    /// </summary>
-    public int[] Encode(string text, bool continuation = false) => EncodeWithOffsets(text, continuation).Ids;
+    /// <summary>Token ids of <paramref name="text"/>.</summary>
+    public int[] Encode(string text) => EncodeWithOffsets(text).Ids;
 
     /// <summary>
     /// The ids of <see cref="Encode"/> with, per token, the characters of <paramref name="text"/> it stands for
     /// ([Start, End), End exclusive; SentencePiece's dummy-prefix space maps to an empty span at the token's start).
     /// Loss masks come from these offsets: the text is tokenized once, never piece by piece.
     /// </summary>
-    public EncodedText EncodeWithOffsets(string text, bool continuation = false)
-    {
-        var ids = new List<int>();
-        var offsets = new List<(int Start, int End)>();
-        int position = 0;
-        foreach (var part in specialSplitter is null ? [text] : specialSplitter.Split(text))
-        {
-            int partStart = position;
-            position += part.Length;
-            if (part.Length == 0) continue;
-            if (SpecialTokens.TryGetValue(part, out var special)) { ids.Add(special); offsets.Add((partStart, position)); continue; }
-            bool dropSpace = Kind == TokenizerKind.SentencePiece && (continuation || ids.Count > 0) && part.StartsWith(' ');
-            var piece = dropSpace ? part[1..] : part;
-            int pieceStart = dropSpace ? partStart + 1 : partStart;
-            if (piece.Length == 0) continue;
-            var tokens = inner.EncodeToTokens(piece, out var normalized);
-            // SentencePiece normalizes to "▁" + text with spaces escaped: one character longer, shifted by one.
-            int shift = normalized is null ? 0 : normalized.Length - piece.Length;
-            if (shift is < 0 or > 1) throw new NotSupportedException($"The tokenizer's normalization changes the text's length ({piece.Length} → {normalized!.Length}); its offsets cannot be mapped back.");
-            foreach (var token in tokens)
-            {
-                var (start, length) = token.Offset.GetOffsetAndLength(piece.Length + shift);
-                ids.Add(token.Id);
-                offsets.Add((pieceStart + Math.Clamp(start - shift, 0, piece.Length), pieceStart + Math.Clamp(start + length - shift, 0, piece.Length)));
-            }
-        }
-        return new EncodedText(ids.ToArray(), offsets.ToArray());
-    }
+    public EncodedText EncodeWithOffsets(string text) => encoder.Encode(text);
 
-    public string Decode(IEnumerable<int> ids) => inner.Decode(ids) ?? string.Empty;
+    public string Decode(IEnumerable<int> ids) => encoder.Decode(ids);
 
     /// <summary>Writes the files needed to rebuild this tokenizer into a model directory.</summary>
     public void SaveTo(string directory) => TokenizerFiles.Save(this, directory);

@@ -18,7 +18,7 @@ public static class TokenizerFiles
     {
         var inner = TiktokenTokenizer.CreateForModel("gpt2");
         var special = new Dictionary<string, int> { [Gpt2HuggingFaceFiles.EndOfText] = Gpt2HuggingFaceFiles.EndOfTextId };
-        return new TextTokenizer(inner, TokenizerKind.EmbeddedGpt2, special, Gpt2HuggingFaceFiles.EndOfText, null, addBos: false, sourceDirectory: null);
+        return new TextTokenizer(new MlTokenEncoder(inner, special), TokenizerKind.EmbeddedGpt2, special, Gpt2HuggingFaceFiles.EndOfText, null, addBos: false, sourceDirectory: null);
     }
 
     /// <summary>
@@ -81,7 +81,7 @@ public static class TokenizerFiles
         var (bos, eos) = BosEos(tokenizerConfig, modelConfig, special);
         bool addBos = tokenizerConfig?["add_bos_token"]?.GetValue<bool>()
             ?? (bos is not null && json["post_processor"]?.ToJsonString(Relaxed).Contains(bos) == true); // Llama 3: TemplateProcessing adds BOS
-        return new TextTokenizer(inner, TokenizerKind.TokenizerJson, special, eos, bos, addBos, directory);
+        return new TextTokenizer(new MlTokenEncoder(inner, special), TokenizerKind.TokenizerJson, special, eos, bos, addBos, directory);
     }
 
     private static TextTokenizer FromSentencePiece(string directory, JsonObject? tokenizerConfig, JsonObject? modelConfig)
@@ -94,7 +94,7 @@ public static class TokenizerFiles
         foreach (var (content, id) in AddedTokens(tokenizerConfig)) special.TryAdd(content, id);
         var (bos, eos) = BosEos(tokenizerConfig, modelConfig, special);
         bool addBos = tokenizerConfig?["add_bos_token"]?.GetValue<bool>() ?? true;
-        return new TextTokenizer(inner, TokenizerKind.SentencePiece, special, eos ?? inner.EndOfSentenceToken, bos ?? inner.BeginningOfSentenceToken, addBos, directory);
+        return new TextTokenizer(new MlTokenEncoder(inner, special, sentencePiece: true), TokenizerKind.SentencePiece, special, eos ?? inner.EndOfSentenceToken, bos ?? inner.BeginningOfSentenceToken, addBos, directory);
     }
 
     private static TextTokenizer FromVocabMerges(string directory, JsonObject? tokenizerConfig, JsonObject? modelConfig)
@@ -111,7 +111,7 @@ public static class TokenizerFiles
         });
         var (bos, eos) = BosEos(tokenizerConfig, modelConfig, special);
         bool addBos = tokenizerConfig?["add_bos_token"]?.GetValue<bool>() ?? false;
-        return new TextTokenizer(inner, TokenizerKind.VocabMerges, special, eos, bos, addBos, directory);
+        return new TextTokenizer(new MlTokenEncoder(inner, special), TokenizerKind.VocabMerges, special, eos, bos, addBos, directory);
     }
 
     private static bool IsByteLevelBpe(JsonObject json)

@@ -1,0 +1,56 @@
+using System.Text.RegularExpressions;
+using Microsoft.ML.Tokenizers;
+
+namespace TuningService.Worker.Engine.Tokenization;
+
+/// <summary>
+/// A Microsoft.ML.Tokenizers tokenizer with the special tokens split out of the text first (each becomes its id).
+/// Used for GPT-2's embedded vocabulary, vocab.json + merges.txt and the byte-level BPE tokenizer.json files.
+/// </summary>
+internal sealed class MlTokenEncoder : ITokenEncoder
+{
+    private readonly Tokenizer inner;
+    private readonly IReadOnlyDictionary<string, int> specialTokens;
+    private readonly bool sentencePiece;
+    private readonly Regex? specialSplitter;
+
+    public MlTokenEncoder(Tokenizer inner, IReadOnlyDictionary<string, int> specialTokens, bool sentencePiece = false)
+    {
+        this.inner = inner;
+        this.specialTokens = specialTokens;
+        this.sentencePiece = sentencePiece;
+        if (specialTokens.Count > 0)
+            specialSplitter = new Regex("(" + string.Join("|", specialTokens.Keys.OrderByDescending(k => k.Length).Select(Regex.Escape)) + ")", RegexOptions.CultureInvariant);
+    }
+
+    public EncodedText Encode(string text)
+    {
+        var ids = new List<int>();
+        var offsets = new List<(int Start, int End)>();
+        int position = 0;
+        foreach (var part in specialSplitter is null ? [text] : specialSplitter.Split(text))
+        {
+            int partStart = position;
+            position += part.Length;
+            if (part.Length == 0) continue;
+            if (specialTokens.TryGetValue(part, out var special)) { ids.Add(special); offsets.Add((partStart, position)); continue; }
+            bool dropSpace = sentencePiece && ids.Count > 0 && part.StartsWith(' ');
+            var piece = dropSpace ? part[1..] : part;
+            int pieceStart = dropSpace ? partStart + 1 : partStart;
+            if (piece.Length == 0) continue;
+            var tokens = inner.EncodeToTokens(piece, out var normalized);
+            // SentencePiece normalizes to "▁" + text with spaces escaped: one character longer, shifted by one.
+            int shift = normalized is null ? 0 : normalized.Length - piece.Length;
+            if (shift is < 0 or > 1) throw new NotSupportedException($"The tokenizer's normalization changes the text's length ({piece.Length} → {normalized!.Length}); its offsets cannot be mapped back.");
+            foreach (var token in tokens)
+            {
+                var (start, length) = token.Offset.GetOffsetAndLength(piece.Length + shift);
+                ids.Add(token.Id);
+                offsets.Add((pieceStart + Math.Clamp(start - shift, 0, piece.Length), pieceStart + Math.Clamp(start + length - shift, 0, piece.Length)));
+            }
+        }
+        return new EncodedText(ids.ToArray(), offsets.ToArray());
+    }
+
+    public string Decode(IEnumerable<int> ids) => inner.Decode(ids) ?? string.Empty;
+}
