@@ -142,3 +142,60 @@ def story():
 
 
 write("stories.jsonl", unique(story, 150))
+
+# --- held-out files added later draw from their own generator, so the files above keep their bytes ---
+held_out = random.Random(20261202)
+
+# support-chat-valid: the same requests asked by customers whose names training never uses
+VALID_NAMES = ["Quinn", "Rosa", "Sami", "Tariq", "Uma", "Vera", "Wen", "Yara"]
+
+
+def held_out_conversation():
+    question, answer = held_out.choice(ISSUES)
+    name = held_out.choice(VALID_NAMES)
+    messages = [{"role": "system", "content": SYSTEM},
+                {"role": "user", "content": f"Hi, this is {name}. {question}"},
+                {"role": "assistant", "content": f"Hi {name}! {answer}"}]
+    if held_out.random() < 0.4:
+        follow_q, follow_a = held_out.choice(FOLLOW_UPS)
+        messages += [{"role": "user", "content": follow_q}, {"role": "assistant", "content": follow_a}]
+    return {"messages": messages}
+
+
+write("support-chat-valid.jsonl", unique(held_out_conversation, 30))
+
+# tickets: support tickets labelled like the reviews, in words the reviews never use (the LoRA recipe adapts the
+# quickstart's review model to them)
+TOPICS_T = ["my invoice", "the login page", "my refund", "the mobile app", "my upload", "the billing page", "my account",
+            "the export", "my subscription", "the API key"]
+SATISFIED = ["Thanks a lot, {t} works again and I am thrilled.", "I am so grateful, you sorted out {t} in minutes.",
+             "Your agent was patient and kind about {t}. Delighted!", "Quick fix for {t}, I am impressed.",
+             "Really pleased: {t} is solved and the answer was clear."]
+UNHAPPY = ["I am furious, {t} is still broken after a week.", "Nobody answered about {t}. I am annoyed.",
+           "Third time I ask about {t}, this is frustrating.", "Your agent was rude about {t}. Unacceptable.",
+           "Still waiting on {t}, I feel ignored and upset."]
+T_TAIL = ["", "Ticket closed.", "Sent from my phone.", "Regards, a customer."]
+
+
+def ticket(label):
+    text = held_out.choice(SATISFIED if label == "positive" else UNHAPPY).format(t=held_out.choice(TOPICS_T))
+    text = f"{text} {held_out.choice(T_TAIL)}".strip()
+    return {"prompt": f"Ticket: {text}\nSentiment:", "completion": f" {label}"}
+
+
+def tickets(count, unseen=frozenset()):
+    labels = ["positive", "negative"] * (count // 2)
+    held_out.shuffle(labels)
+    rows, prompts = [], set(unseen)
+    for label in labels:
+        row = ticket(label)
+        while row["prompt"] in prompts:
+            row = ticket(label)
+        prompts.add(row["prompt"])
+        rows.append(row)
+    return rows
+
+
+train_tickets = tickets(160)
+write("tickets.jsonl", train_tickets)
+write("tickets-valid.jsonl", tickets(60, unseen={row["prompt"] for row in train_tickets}))
