@@ -81,9 +81,13 @@ public sealed class RuntimeDatabase : IAsyncLifetime
         await using var db = CreateDbContext();
         var examples = (await db.Files.AsNoTracking().SingleAsync(f => f.Id == trainingFile)).Examples;
         var preset = ModelCatalog.FindPreset(model);
-        var resolved = JobSpecResolver.Resolve(request, new SpecResolutionContext(RandomSeed: 0, preset?.Architecture, examples, preset?.ContextLength,
-            RandomInitBase: preset is not null));
-        if (preset is not null && JobSpecValidation.ValidateForModel(resolved, preset.ContextLength) is [var modelError, ..])
+        // A model a job produced (the API reads the same from its registry): its architecture, context and preset lineage.
+        var produced = preset is null ? await db.Models.AsNoTracking().SingleOrDefaultAsync(m => m.Id == model) : null;
+        var architecture = preset?.Architecture ?? produced?.Architecture;
+        var contextLength = preset?.ContextLength ?? (produced is null ? null : ModelContext.FromHfConfig(Path.Combine(ArtifactsRoot, produced.ArtifactPath)));
+        var randomInit = preset is not null || ModelCatalog.FindPreset(produced?.BaseModel ?? "") is not null;
+        var resolved = JobSpecResolver.Resolve(request, new SpecResolutionContext(RandomSeed: 0, architecture, examples, contextLength, randomInit));
+        if (contextLength is int context && JobSpecValidation.ValidateForModel(resolved, context) is [var modelError, ..])
             throw new ArgumentException($"The API would refuse this spec: {modelError}", nameof(hyperparameters));
         var job = new TrainingJob
         {
