@@ -42,7 +42,7 @@ public sealed class SentencePieceFixtureTests
             var ids = tokens.Select(t => t.Id).ToArray();
             var offsets = tokens.Select(t => $"{t.Start}-{t.End}");
             if (!ids.SequenceEqual(Ints(expected["ids"])))
-                differing.Add($"{Show(text)}: ids [{string.Join(' ', ids.Select(model.PieceOf))}], sentencepiece [{string.Join(' ', expected["pieces"]!.AsArray())}]");
+                differing.Add($"{Show(text)}: [{string.Join(' ', ids.Select(model.PieceOf))}], sentencepiece [{string.Join(' ', Ints(expected["ids"]).Select(model.PieceOf))}]");
             else if (!offsets.SequenceEqual(expected["offsets"]!.AsArray().Select(o => $"{o![0]}-{o[1]}")))
                 differing.Add($"{Show(text)}: offsets {string.Join(' ', offsets)}");
             else if (model.Decode(ids, removeDummyPrefix: true) != expected["decoded"]!.GetValue<string>())
@@ -91,6 +91,14 @@ public sealed class SentencePieceFixtureTests
         using var dir = new TempDirectory("sentencepiece-");
         Assert.Equal(["__", "_"], Pieces(Checkpoint(dir.Path, "gemma-bpe", legacy: true), "___"));
         Assert.Equal(["<s>", "__", "_"], Pieces(Checkpoint(dir.Path, "llama-bpe", legacy: false), "<s>___"));
+    }
+
+    [Fact]
+    public void UnusedPieces_AreMergedThrough_ThenSplitBackIntoTheirHalves()
+    {
+        using var dir = new TempDirectory("sentencepiece-");
+        Assert.Equal(["▁▁", "▁two"], Pieces(Checkpoint(dir.Path, "llama-bpe", legacy: true), "  two"));
+        Assert.Equal(["▁▁", "▁t", "wo"], Pieces(Checkpoint(dir.Path, "llama-bpe-unused", legacy: true), "  two")); // ▁two is unused
     }
 
     [Fact]

@@ -7,7 +7,7 @@ Writes, next to this script, <name>.model for each model below and expected.json
 thread, no input shuffling, a corpus this script writes itself.
 
 expected.json, per model and text:
-  sentencepiece: ids, pieces and character offsets [start, end) into the text from SentencePieceProcessor itself
+  sentencepiece: ids and character offsets [start, end) into the text from SentencePieceProcessor itself
                  (encode_as_immutable_proto; its code point offsets converted to UTF-16 ones).
   legacy / non_legacy: the ids transformers' slow LlamaTokenizer gives with `legacy` true / false (no BOS/EOS). The
                  `sentencepiece` Python package has no notion of `legacy` or of added tokens, so these ids follow
@@ -95,6 +95,22 @@ TEXTS = [
 ]
 
 
+# name: (trained model it derives from, pieces marked UNUSED)
+VARIANTS = {
+    "llama-bpe-unused": ("llama-bpe", {"\u2581hello", "\u2581two", "ld", "__"}),
+    "unigram-unused": ("unigram", {"\u2581hello", "\u2581two", "ld", "__"}),
+}
+
+
+def random_texts(count):
+    """Texts drawn from the corpus's alphabet, whitespace, special tokens and a few characters the models lack."""
+    rng = random.Random(34)
+    alphabet = (list("abcdefghijklmnopqrstuvwxyzTHEW0123456789_.,!?():=+-") + [" "] * 12 + ["  ", "\n", "\t", "__"]
+                + ["hello", "two", "world", "the", "code", "self", "café", "日本語", "ñ", "😀", "\u2581"]
+                + ["<s>", "</s>", "[INST]", "[/INST]", "<unk>", "<tool>", "<sep>", "@@", "<start_of_turn>"])
+    return ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 24))) for _ in range(count)]
+
+
 def train(name, options):
     prefix = os.path.join(HERE, name)
     spm.SentencePieceTrainer.train(input=os.path.join(HERE, "corpus.txt"), model_prefix=prefix, num_threads=1,
@@ -103,26 +119,29 @@ def train(name, options):
     return prefix + ".model"
 
 
-def without_dummy_prefix(serialized):
-    """The model with normalizer_spec.add_dummy_prefix = false, as transformers' get_spm_processor makes it (protobuf
-    merge: a later scalar field wins, so appending the field to the normalizer_spec message overrides it)."""
+def varint(data, i):
+    value, shift = 0, 0
+    while True:
+        b = data[i]
+        i += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return value, i
+
+
+def put_varint(value):
+    b = bytearray()
+    while value >= 0x80:
+        b.append(value & 0x7F | 0x80)
+        value >>= 7
+    b.append(value)
+    return bytes(b)
+
+
+def rewrite_messages(serialized, field_number, rewrite):
+    """serialized with each length-delimited top-level field `field_number` replaced by rewrite(its bytes)."""
     out, at = bytearray(), 0
-
-    def varint(data, i):
-        value, shift = 0, 0
-        while True:
-            b = data[i]; i += 1
-            value |= (b & 0x7F) << shift; shift += 7
-            if b < 0x80:
-                return value, i
-
-    def put_varint(value):
-        b = bytearray()
-        while value >= 0x80:
-            b.append(value & 0x7F | 0x80); value >>= 7
-        b.append(value)
-        return bytes(b)
-
     while at < len(serialized):
         start = at
         tag, at = varint(serialized, at)
@@ -136,12 +155,28 @@ def without_dummy_prefix(serialized):
         elif wire == 2:
             length, body = varint(serialized, at)
             at = body + length
-            if field == 3:
-                message = serialized[body:at] + bytes([3 << 3, 0])
+            if field == field_number:
+                message = rewrite(serialized[body:at])
                 out += put_varint(tag) + put_varint(len(message)) + message
                 continue
         out += serialized[start:at]
     return bytes(out)
+
+
+def without_dummy_prefix(serialized):
+    """The model with normalizer_spec.add_dummy_prefix = false, as transformers' get_spm_processor makes it (protobuf
+    merge: a later scalar field wins, so appending the field to the normalizer_spec message overrides it)."""
+    return rewrite_messages(serialized, 3, lambda message: message + bytes([3 << 3, 0]))
+
+
+def with_unused_pieces(serialized, pieces):
+    """The model with the given pieces' type set to UNUSED (5): BPE still merges into them, then splits them back;
+    Unigram never picks them."""
+    def mark(message):
+        length, body = varint(message, 1)  # field 1 (piece) comes first in what the trainer writes
+        piece = message[body:body + length].decode("utf-8")
+        return message + bytes([3 << 3, 5]) if piece in pieces else message
+    return rewrite_messages(serialized, 1, mark)
 
 
 def added_tokens(sp, config):
@@ -197,21 +232,27 @@ def char_offsets(text, begin, end):
 def main():
     corpus(os.path.join(HERE, "corpus.txt"))
     expected = {}
-    for name, (options, config) in MODELS.items():
-        path = train(name, options)
+    models = [(name, train(name, options), config) for name, (options, config) in MODELS.items()]
+    for name, (source, unused) in VARIANTS.items():
+        path = os.path.join(HERE, name + ".model")
+        with open(os.path.join(HERE, source + ".model"), "rb") as f:
+            serialized = with_unused_pieces(f.read(), unused)
+        with open(path, "wb") as f:
+            f.write(serialized)
+        models.append((name, path, MODELS[source][1]))
+    for name, path, config in models:
         sp = spm.SentencePieceProcessor(model_file=path)
         sp_no_dummy = spm.SentencePieceProcessor()
         sp_no_dummy.LoadFromSerializedProto(without_dummy_prefix(sp.serialized_model_proto()))
         added = added_tokens(sp, config)
         gemma = config.get("tokenizer_class") == "GemmaTokenizer"
         cases = []
-        for text in TEXTS:
+        for text in TEXTS + random_texts(40):
             proto = sp.encode_as_immutable_proto(text)
             case = {
                 "text": text,
                 "sentencepiece": {
                     "ids": [p.id for p in proto.pieces],
-                    "pieces": [p.piece for p in proto.pieces],
                     "offsets": [char_offsets(text, p.begin, p.end) for p in proto.pieces],
                     "decoded": sp.decode([p.id for p in proto.pieces]),
                 },
