@@ -6,7 +6,8 @@ namespace TuningService.Worker.Tests.Engine;
 
 /// <summary>
 /// Small SentencePiece models trained by Fixtures/sentencepiece/make-fixtures.py (BPE and Unigram; byte fallback on and
-/// off; split digits; whitespace-only pieces; user-defined and control symbols; Llama-, Gemma- and default-style
+/// off; split digits; whitespace-only pieces; user-defined, control and unused pieces; normalization rules; Llama-,
+/// Gemma- and default-style
 /// whitespace handling) encode every recorded text as Python's sentencepiece does, and as transformers' slow
 /// LlamaTokenizer does with `legacy` true and false (see the fixture README for how those ids were made).
 /// </summary>
@@ -126,15 +127,24 @@ public sealed class SentencePieceFixtureTests
     }
 
     [Fact]
-    public void PrecompiledCharsmap_IsRefused_NamingTheNormalization()
+    public void NormalizationRules_RewriteTheLongestKey_AndOffsetsPointAtTheOriginalCharacters()
+    {
+        var model = SentencePieceModel.Load(Path.Combine(Folder, "unigram-rules.model"));
+        Assert.NotEmpty(model.Proto.PrecompiledCharsmap);
+        var tokens = model.Encode("ABCAB\U0001F600", model.AddDummyPrefix);            // "ABC" → x (not a b c), A → a, 😀 → ":)"
+        Assert.Equal(["▁", "x", "a", "b", ":", ")"], tokens.Select(t => model.PieceOf(t.Id)));
+        Assert.Equal([(0, 0), (0, 3), (3, 4), (4, 5), (5, 5), (5, 7)], tokens.Select(t => (t.Start, t.End)));
+    }
+
+    [Fact]
+    public void BrokenCharsmap_IsRefused()
     {
         using var dir = new TempDirectory("sentencepiece-");
         var bytes = File.ReadAllBytes(Path.Combine(Folder, "llama-bpe.model"));
-        byte[] name = [0x0A, 8, .. "nmt_nfkc"u8], charsmap = [0x12, 3, 1, 2, 3];
+        byte[] charsmap = [0x12, 5, 0xFF, 0xFF, 0, 0, 1];  // a trie larger than the blob
         // A second normalizer_spec (field 3) merges over the first, as protobuf readers do.
-        File.WriteAllBytes(Path.Combine(dir.Path, "tokenizer.model"), [.. bytes, 0x1A, (byte)(name.Length + charsmap.Length), .. name, .. charsmap]);
-        var error = Assert.Throws<NotSupportedException>(() => TokenizerFiles.Load(dir.Path));
-        Assert.Contains("nmt_nfkc", error.Message);
+        File.WriteAllBytes(Path.Combine(dir.Path, "tokenizer.model"), [.. bytes, 0x1A, (byte)charsmap.Length, .. charsmap]);
+        Assert.Throws<InvalidDataException>(() => TokenizerFiles.Load(dir.Path));
     }
 
     private static TextTokenizer Checkpoint(string directory, string name, bool legacy)

@@ -76,6 +76,10 @@ MODELS = {
     # Unigram with sentencepiece's defaults (identity normalization): unknown runs merged into one <unk>.
     "unigram-plain": (dict(model_type="unigram", vocab_size=400, normalization_rule_name="identity",
                            character_coverage=0.995), {"added": []}),
+    # Unigram with normalization rules compiled into a precompiled charsmap (RULES below; the rule set stays small where
+    # nmt_nfkc's charsmap alone is ~240 KB): lowercase, ligature, full-width and emoji rewrites, a 3-character key.
+    "unigram-rules": (dict(model_type="unigram", vocab_size=400, normalization_rule_tsv="RULES", character_coverage=0.995),
+                      {"added": []}),
     # Gemma-style: BPE without a dummy prefix, byte fallback, newline/tab user-defined symbols, GemmaTokenizer.
     "gemma-bpe": (dict(model_type="bpe", vocab_size=600, normalization_rule_name="identity", add_dummy_prefix=False,
                        remove_extra_whitespaces=False, byte_fallback=True, allow_whitespace_only_pieces=True,
@@ -92,6 +96,7 @@ TEXTS = [
     "    indented code", "if x:\n\tpass", "a\u00a0b", "wait...   what?!", "<unk>", "<unk> two", "<sep> user defined",
     "@@ joined @@ ", "use <tool> here", "use<tool>here", "<start_of_turn>user\nhi", "Zebra quizzes jumped",
     "<s>___", "<s>  two", "hello<s>", "hello <s> ", "</s>\n", "<s>\u2581x",
+    "ABC Hello \ufb01ne \u2460 caf\u00e9\u3000x\uff01 \U0001F600 ABCABC AB",
 ]
 
 
@@ -111,7 +116,17 @@ def random_texts(count):
     return ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 24))) for _ in range(count)]
 
 
+# normalization_rule_tsv: source code points TAB replacement code points (hex).
+RULES = ([f"{c:X}\t{c + 32:X}" for c in range(ord("A"), ord("Z") + 1)]
+         + ["41 42 43\t78", "FB01\t66 69", "3000\t20", "2460\t31", "E9\t65 301", "FF01\t21", "1F600\t3A 29"])
+
+
 def train(name, options):
+    if options.get("normalization_rule_tsv") == "RULES":
+        rules = os.path.join(HERE, "rules.tsv")
+        with open(rules, "w", encoding="utf-8") as f:
+            f.write("\n".join(RULES) + "\n")
+        options = dict(options, normalization_rule_tsv=rules)
     prefix = os.path.join(HERE, name)
     spm.SentencePieceTrainer.train(input=os.path.join(HERE, "corpus.txt"), model_prefix=prefix, num_threads=1,
                                    shuffle_input_sentence=False, minloglevel=2, **options)
@@ -247,7 +262,7 @@ def main():
         added = added_tokens(sp, config)
         gemma = config.get("tokenizer_class") == "GemmaTokenizer"
         cases = []
-        for text in TEXTS + random_texts(40):
+        for text in TEXTS + random_texts(30):
             proto = sp.encode_as_immutable_proto(text)
             case = {
                 "text": text,
@@ -269,6 +284,7 @@ def main():
             "cases": cases,
         }
     os.remove(os.path.join(HERE, "corpus.txt"))
+    os.remove(os.path.join(HERE, "rules.tsv"))
     with open(os.path.join(HERE, "expected.json"), "w", encoding="utf-8") as f:  # one case a line
         f.write("{\n" + ",\n".join(
             json.dumps(name, ensure_ascii=False) + ": {\n" + ",\n".join(

@@ -9,29 +9,30 @@ internal readonly record struct NormalizedText(string Text, int[] ToOriginal)
 }
 
 /// <summary>
-/// sentencepiece's normalizer (normalizer.cc) for the identity rule: user-defined symbols are kept whole, spaces are
-/// escaped to "▁", a dummy "▁" is added before (or, with treat_whitespace_as_suffix, after) the text, and
-/// remove_extra_whitespaces trims the ends and collapses runs of spaces. A precompiled character map (nmt_nfkc and
-/// the like) is refused: Llama 2, Mistral and Gemma use identity.
+/// sentencepiece's normalizer (normalizer.cc): user-defined symbols are kept whole, the precompiled character map's
+/// rules (nmt_nfkc and the like; none for identity, which Llama 2, Mistral and Gemma use) rewrite the longest key at
+/// each position, spaces are escaped to "▁", a dummy "▁" is added before (or, with treat_whitespace_as_suffix, after)
+/// the text, and remove_extra_whitespaces trims the ends and collapses runs of spaces.
 /// </summary>
 internal sealed class SentencePieceNormalizer
 {
     public const char SpaceSymbol = '\u2581';
     private readonly SentencePieceModelProto spec;
     private readonly UserDefinedSymbols userDefined;
+    private readonly PrecompiledCharsMap? rules;
 
     public SentencePieceNormalizer(SentencePieceModelProto spec, UserDefinedSymbols userDefined)
     {
-        if (spec.PrecompiledCharsmap.Length > 0)
-            throw new NotSupportedException(
-                $"tokenizer.model normalizes text with the precompiled character map '{spec.NormalizerName}'; only the 'identity' normalization is supported.");
         this.spec = spec;
         this.userDefined = userDefined;
+        if (spec.PrecompiledCharsmap.Length > 0) rules = new PrecompiledCharsMap(spec.PrecompiledCharsmap);
     }
 
     public NormalizedText Normalize(string input, bool addDummyPrefix)
     {
         if (input.Length == 0) return NormalizedText.Empty;
+        var utf8 = rules is null ? null : new Utf8Text(input);
+        (string Piece, int Length) NextPiece(string text, int at) => Next(text, at, utf8);
         int consumed = 0;
         if (spec.RemoveExtraWhitespaces)
         {
@@ -83,14 +84,57 @@ internal sealed class SentencePieceNormalizer
         return new NormalizedText(text.ToString(), toOriginal.ToArray());
     }
 
-    /// <summary>The next normalization unit: a user-defined symbol, else one character (an unpaired surrogate reads as U+FFFD).</summary>
-    private (string Piece, int Length) NextPiece(string input, int at)
+    /// <summary>
+    /// The next normalization unit and the characters it consumes: a user-defined symbol as it is, else the replacement
+    /// of the longest rule, else one character (an unpaired surrogate reads as U+FFFD).
+    /// </summary>
+    private (string Piece, int Length) Next(string input, int at, Utf8Text? utf8)
     {
         int symbol = userDefined.MatchLength(input.AsSpan(at));
         if (symbol > 0) return (input.Substring(at, symbol), symbol);
+        if (rules is not null && utf8 is not null)
+        {
+            var (bytes, replacement) = rules.LongestMatch(utf8.From(at));
+            if (bytes > 0) return (replacement, utf8.CharactersIn(at, bytes));
+        }
         if (char.IsHighSurrogate(input[at]) && at + 1 < input.Length && char.IsLowSurrogate(input[at + 1])) return (input.Substring(at, 2), 2);
         if (char.IsSurrogate(input[at])) return ("\uFFFD", 1);
         return (input[at].ToString(), 1);
+    }
+}
+
+/// <summary>A text's UTF-8 bytes (an unpaired surrogate as U+FFFD's) with the byte offset of each character.</summary>
+internal sealed class Utf8Text
+{
+    private readonly byte[] bytes;
+    private readonly int[] byteOffset;   // per UTF-16 unit; -1 inside a surrogate pair
+
+    public Utf8Text(string text)
+    {
+        bytes = Encoding.UTF8.GetBytes(text);
+        byteOffset = new int[text.Length + 1];
+        int at = 0;
+        for (int i = 0; i < text.Length; i++)
+        {
+            byteOffset[i] = at;
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                byteOffset[++i] = -1;
+                at += 4;
+            }
+            else at += text[i] < 0x80 ? 1 : text[i] < 0x800 ? 2 : 3;
+        }
+        byteOffset[text.Length] = at;
+    }
+
+    public ReadOnlySpan<byte> From(int character) => bytes.AsSpan(byteOffset[character]);
+
+    /// <summary>How many UTF-16 units from <paramref name="character"/> the next <paramref name="count"/> bytes cover.</summary>
+    public int CharactersIn(int character, int count)
+    {
+        int end = character + 1, target = byteOffset[character] + count;
+        while (end < byteOffset.Length - 1 && (byteOffset[end] == -1 || byteOffset[end] < target)) end++;
+        return end - character;
     }
 }
 
