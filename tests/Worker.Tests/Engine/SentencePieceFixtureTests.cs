@@ -7,8 +7,7 @@ namespace TuningService.Worker.Tests.Engine;
 /// <summary>
 /// Small SentencePiece models trained by Fixtures/sentencepiece/make-fixtures.py (BPE and Unigram; byte fallback on and
 /// off; split digits; whitespace-only pieces; user-defined, control and unused pieces; normalization rules; Llama-,
-/// Gemma- and default-style
-/// whitespace handling) encode every recorded text as Python's sentencepiece does, and as transformers' slow
+/// Gemma- and default-style whitespace handling) encode every recorded text as Python's sentencepiece does, and as transformers' slow
 /// LlamaTokenizer does with `legacy` true and false (see the fixture README for how those ids were made).
 /// </summary>
 public sealed class SentencePieceFixtureTests
