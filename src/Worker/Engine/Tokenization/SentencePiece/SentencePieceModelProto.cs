@@ -44,11 +44,11 @@ public sealed record SentencePieceModelProto
     public bool AddDummyPrefix { get; init; } = true;
     public bool RemoveExtraWhitespaces { get; init; } = true;
     public bool EscapeWhitespaces { get; init; } = true;
-    public bool HasDenormalizer { get; init; }
 
     /// <summary>
     /// Reads the protobuf wire format of a ModelProto. Hand-written because it needs a dozen fields of three messages;
-    /// defaults are those of sentencepiece_model.proto.
+    /// defaults are those of sentencepiece_model.proto. The denormalizer_spec (rules sentencepiece applies after
+    /// decoding) is skipped: <see cref="SentencePieceModel.Decode"/> does not apply it.
     /// </summary>
     public static SentencePieceModelProto Read(byte[] bytes)
     {
@@ -62,7 +62,6 @@ public sealed record SentencePieceModelProto
                 case (1, 2): pieces.Add(ReadPiece(reader.Bytes())); break;
                 case (2, 2): model = ReadTrainerSpec(reader.Bytes(), model); break;
                 case (3, 2): model = ReadNormalizerSpec(reader.Bytes(), model); break;
-                case (5, 2): model = model with { HasDenormalizer = reader.Bytes().Length > 0 }; break;
                 default: reader.Skip(wireType); break;
             }
         }
