@@ -80,6 +80,9 @@ MODELS = {
     # nmt_nfkc's charsmap alone is ~240 KB): lowercase, ligature, full-width and emoji rewrites, a 3-character key.
     "unigram-rules": (dict(model_type="unigram", vocab_size=400, normalization_rule_tsv="RULES", character_coverage=0.995),
                       {"added": []}),
+    # Whitespace as a suffix ("hello▁"), the dummy "▁" going last.
+    "bpe-suffix": (dict(model_type="bpe", vocab_size=400, normalization_rule_name="identity", treat_whitespace_as_suffix=True,
+                        remove_extra_whitespaces=False, byte_fallback=True, character_coverage=0.999), {"added": []}),
     # Gemma-style: BPE without a dummy prefix, byte fallback, newline/tab user-defined symbols, GemmaTokenizer.
     "gemma-bpe": (dict(model_type="bpe", vocab_size=600, normalization_rule_name="identity", add_dummy_prefix=False,
                        remove_extra_whitespaces=False, byte_fallback=True, allow_whitespace_only_pieces=True,
@@ -262,7 +265,7 @@ def main():
         added = added_tokens(sp, config)
         gemma = config.get("tokenizer_class") == "GemmaTokenizer"
         cases = []
-        for text in TEXTS + random_texts(30):
+        for text in TEXTS + random_texts(25):
             proto = sp.encode_as_immutable_proto(text)
             case = {
                 "text": text,

@@ -77,8 +77,9 @@ public sealed class SentencePieceEncoder : ITokenEncoder
     }
 
     /// <summary>
-    /// The text of <paramref name="ids"/>: added tokens as their content, the model's runs through its decoder, with the
-    /// dummy space removed where encoding added one (the start of the text; with legacy, after each added token too).
+    /// The text of <paramref name="ids"/>: added tokens as their content, the model's runs through its decoder, without
+    /// the dummy space encoding added (at the start of the text; with legacy, at the start — or, for whitespace-suffix
+    /// models, the end — of every run between added tokens).
     /// </summary>
     public string Decode(IEnumerable<int> ids)
     {
@@ -88,8 +89,13 @@ public sealed class SentencePieceEncoder : ITokenEncoder
         void Flush()
         {
             if (run.Count == 0) return;
-            bool dummy = legacy ? model.AddDummyPrefix : runIsFirst && addPrefixSpace;
-            text.Append(model.Decode(run, removeDummyPrefix: dummy));
+            if (!legacy) text.Append(model.Decode(run, removeLeadingSpace: runIsFirst && addPrefixSpace));
+            else if (!model.Proto.TreatWhitespaceAsSuffix) text.Append(model.Decode(run, removeLeadingSpace: model.AddDummyPrefix));
+            else
+            {
+                var decoded = model.Decode(run, removeLeadingSpace: false);
+                text.Append(model.AddDummyPrefix && decoded.EndsWith(' ') ? decoded[..^1] : decoded);
+            }
             run.Clear();
         }
         foreach (var id in ids)

@@ -100,15 +100,18 @@ public sealed class SentencePieceModel
 
     /// <summary>
     /// The text of model ids as sentencepiece's Decode gives it: "▁" as spaces, byte pieces joined into UTF-8 (an
-    /// invalid byte as U+FFFD), control pieces as nothing, the unknown piece as unk_surface. With
-    /// <paramref name="removeDummyPrefix"/>, the leading "▁" of the first visible piece goes when the model adds a dummy
-    /// prefix (every leading one when it removes extra whitespace).
+    /// invalid byte as U+FFFD), control pieces as nothing, the unknown piece as unk_surface, and the leading "▁" of the
+    /// first visible piece removed when the model adds a dummy prefix (every leading one when it removes extra
+    /// whitespace).
     /// </summary>
-    public string Decode(IReadOnlyList<int> ids, bool removeDummyPrefix)
+    public string Decode(IReadOnlyList<int> ids) => Decode(ids, removeLeadingSpace: proto.AddDummyPrefix || proto.RemoveExtraWhitespaces);
+
+    /// <summary><see cref="Decode(IReadOnlyList{int})"/>, with the caller deciding whether a leading "▁" is a dummy to remove.</summary>
+    public string Decode(IReadOnlyList<int> ids, bool removeLeadingSpace)
     {
         var text = new StringBuilder();
         var bytes = new List<byte>();
-        bool atStart = removeDummyPrefix && (proto.AddDummyPrefix || proto.RemoveExtraWhitespaces), startSpaceSeen = false;
+        bool atStart = removeLeadingSpace, startSpaceSeen = false;
         foreach (var id in ids)
         {
             var piece = proto.Pieces[id];
