@@ -11,14 +11,12 @@ internal sealed class MlTokenEncoder : ITokenEncoder
 {
     private readonly Tokenizer inner;
     private readonly IReadOnlyDictionary<string, int> specialTokens;
-    private readonly bool sentencePiece;
     private readonly Regex? specialSplitter;
 
-    public MlTokenEncoder(Tokenizer inner, IReadOnlyDictionary<string, int> specialTokens, bool sentencePiece = false)
+    public MlTokenEncoder(Tokenizer inner, IReadOnlyDictionary<string, int> specialTokens)
     {
         this.inner = inner;
         this.specialTokens = specialTokens;
-        this.sentencePiece = sentencePiece;
         if (specialTokens.Count > 0)
             specialSplitter = new Regex("(" + string.Join("|", specialTokens.Keys.OrderByDescending(k => k.Length).Select(Regex.Escape)) + ")", RegexOptions.CultureInvariant);
     }
@@ -34,19 +32,15 @@ internal sealed class MlTokenEncoder : ITokenEncoder
             position += part.Length;
             if (part.Length == 0) continue;
             if (specialTokens.TryGetValue(part, out var special)) { ids.Add(special); offsets.Add((partStart, position)); continue; }
-            bool dropSpace = sentencePiece && ids.Count > 0 && part.StartsWith(' ');
-            var piece = dropSpace ? part[1..] : part;
-            int pieceStart = dropSpace ? partStart + 1 : partStart;
-            if (piece.Length == 0) continue;
-            var tokens = inner.EncodeToTokens(piece, out var normalized);
+            var tokens = inner.EncodeToTokens(part, out var normalized);
             // SentencePiece normalizes to "▁" + text with spaces escaped: one character longer, shifted by one.
-            int shift = normalized is null ? 0 : normalized.Length - piece.Length;
-            if (shift is < 0 or > 1) throw new NotSupportedException($"The tokenizer's normalization changes the text's length ({piece.Length} → {normalized!.Length}); its offsets cannot be mapped back.");
+            int shift = normalized is null ? 0 : normalized.Length - part.Length;
+            if (shift is < 0 or > 1) throw new NotSupportedException($"The tokenizer's normalization changes the text's length ({part.Length} → {normalized!.Length}); its offsets cannot be mapped back.");
             foreach (var token in tokens)
             {
-                var (start, length) = token.Offset.GetOffsetAndLength(piece.Length + shift);
+                var (start, length) = token.Offset.GetOffsetAndLength(part.Length + shift);
                 ids.Add(token.Id);
-                offsets.Add((pieceStart + Math.Clamp(start - shift, 0, piece.Length), pieceStart + Math.Clamp(start + length - shift, 0, piece.Length)));
+                offsets.Add((partStart + Math.Clamp(start - shift, 0, part.Length), partStart + Math.Clamp(start + length - shift, 0, part.Length)));
             }
         }
         return new EncodedText(ids.ToArray(), offsets.ToArray());

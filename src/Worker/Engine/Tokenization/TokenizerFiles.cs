@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
+using TuningService.Worker.Engine.Tokenization.SentencePiece;
 
 namespace TuningService.Worker.Engine.Tokenization;
 
@@ -84,17 +85,20 @@ public static class TokenizerFiles
         return new TextTokenizer(new MlTokenEncoder(inner, special), TokenizerKind.TokenizerJson, special, eos, bos, addBos, directory);
     }
 
+    /// <summary>
+    /// tokenizer.model encoded as sentencepiece does, with transformers' LlamaTokenizer rules on top (added tokens,
+    /// `legacy`, `add_prefix_space`).
+    /// </summary>
     private static TextTokenizer FromSentencePiece(string directory, JsonObject? tokenizerConfig, JsonObject? modelConfig)
     {
-        using var stream = File.OpenRead(Path.Combine(directory, "tokenizer.model"));
-        var inner = LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false);
-        var special = new Dictionary<string, int>(inner.SpecialTokens ?? new Dictionary<string, int>());
-        special.TryAdd(inner.BeginningOfSentenceToken, inner.BeginningOfSentenceId);
-        special.TryAdd(inner.EndOfSentenceToken, inner.EndOfSentenceId);
-        foreach (var (content, id) in AddedTokens(tokenizerConfig)) special.TryAdd(content, id);
+        var model = SentencePieceModel.Load(Path.Combine(directory, "tokenizer.model"));
+        var encoder = LlamaTokenizerConfig.Encoder(model, tokenizerConfig);
+        var special = new Dictionary<string, int>();
+        foreach (var token in encoder.AddedTokens) special.TryAdd(token.Content, token.Id);
         var (bos, eos) = BosEos(tokenizerConfig, modelConfig, special);
+        var modelBos = model.Proto.BosId >= 0 && model.Proto.BosId < model.Count ? model.PieceOf(model.Proto.BosId) : null;
         bool addBos = tokenizerConfig?["add_bos_token"]?.GetValue<bool>() ?? true;
-        return new TextTokenizer(new MlTokenEncoder(inner, special, sentencePiece: true), TokenizerKind.SentencePiece, special, eos ?? inner.EndOfSentenceToken, bos ?? inner.BeginningOfSentenceToken, addBos, directory);
+        return new TextTokenizer(encoder, TokenizerKind.SentencePiece, special, eos, bos ?? modelBos, addBos, directory);
     }
 
     private static TextTokenizer FromVocabMerges(string directory, JsonObject? tokenizerConfig, JsonObject? modelConfig)
