@@ -36,6 +36,8 @@ public sealed class TrainingJobRunnerTests(RuntimeDatabase database) : IClassFix
         Assert.Equal([6, 12], metricEvents.Where(m => m.TryGetProperty(MetricNames.ValidLoss, out _)).Select(m => m.GetProperty("step").GetInt32()));
         Assert.All(metricEvents, m => Assert.InRange(m.GetProperty(MetricNames.TrainMeanTokenAccuracy).GetDouble(), 0, 1));
         Assert.DoesNotContain(metricEvents, m => m.TryGetProperty("mean_token_accuracy", out _));
+        Assert.DoesNotContain(metricEvents, m => m.TryGetProperty(MetricNames.PeakDeviceMemoryMb, out _)); // CUDA only
+        Assert.Contains(events, e => e.Message.Contains("training in fp32 (precision auto: fp32 on the CPU)"));
         Assert.Contains(events, e => e.Message.StartsWith("Data tokenized"));
         Assert.Contains(events, e => e.Message.Contains("w1") && e.Message.Contains("CPU"));
 
