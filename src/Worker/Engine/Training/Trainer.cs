@@ -138,7 +138,8 @@ public sealed partial class Trainer : IStepwiseTrainer
             // The head and loss run in row chunks with their own backward, so (N, V) logits never exist at once:
             // memory O(chunk · V) instead of O(N · V); the rows' gradient is then pushed through the trunk once.
             var leaf = rows.detach().requires_grad_(true);
-            int chunk = Math.Max(64, HeadChunkElements / model.VocabSize);
+            // bf16: a quarter of the rows, since a chunk's float32 loss copies beside its bf16 logits would set a bf16 step's peak
+            int chunk = Math.Max(64, HeadChunkElements / model.VocabSize / (Hyperparameters.Precision == TrainingPrecision.BFloat16 ? 4 : 1));
             for (int start = 0; start < batch.LabelCount; start += chunk)
             {
                 using var chunkScope = NewDisposeScope();
