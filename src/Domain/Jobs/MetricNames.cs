@@ -26,6 +26,11 @@ public static class MetricNames
     public const string TokensPerSecond = "tokens_per_second";
     /// <summary>Input tokens (padding excluded) trained on since the start of the run.</summary>
     public const string TrainedTokens = "trained_tokens";
+    /// <summary>
+    /// CUDA jobs only: the most GPU memory (MiB) this worker process has held since the run (or its resume) started, as
+    /// NVML reports it (CUDA context and the caching allocator's reserve included). Absent on the CPU.
+    /// </summary>
+    public const string PeakDeviceMemoryMb = "peak_device_memory_mb";
 
     // Guards against the seed's pitfalls.
     /// <summary>Lowest validation loss seen so far (at every evaluation).</summary>

@@ -15,8 +15,9 @@ namespace TuningService.Worker.Bench;
 
 /// <summary>
 /// <c>bench</c>: times the real training code. Without --dataset it trains a model of the given shape on random tokens;
-/// with --dataset FILE --model ID it runs the supervised pipeline on a JSONL file. --packing and --gradient-checkpointing
-/// turn on the job-spec fields of the same names. Prints one JSON line last, with throughput and memory.
+/// with --dataset FILE --model ID it runs the supervised pipeline on a JSONL file. --packing, --gradient-checkpointing,
+/// --precision bf16|fp32 (default fp32, the CPU's auto) and --lora [rank] set the job-spec fields of those names.
+/// Prints one JSON line last, with throughput and memory.
 /// </summary>
 public static class BenchCommand
 {
@@ -36,9 +37,10 @@ public static class BenchCommand
             Hyperparameters = new Spec.SupervisedHyperparameters
             {
                 NEpochs = 1, BatchSize = batch, MaxSeqLength = seq, LearningRate = 1e-4,
-                Lora = options.ContainsKey("lora") ? new Spec.LoraSpec { R = Int("lora", 8) } : null,
+                Lora = options.TryGetValue("lora", out var rank) ? new Spec.LoraSpec { R = rank == "true" ? Spec.HyperparameterRanges.LoraR.IntValue : Int("lora", 0) } : null,
                 Packing = options.ContainsKey("packing"),
                 GradientCheckpointing = options.ContainsKey("gradient-checkpointing"),
+                Precision = Get("precision", Spec.Precisions.Float32),
             },
         };
         var resolved = Spec.JobSpecResolver.Resolve(request, new Spec.SpecResolutionContext(RandomSeed: 1, architecture, TrainingExamples: 0));
@@ -132,6 +134,8 @@ public static class BenchCommand
             ["steps"] = stepSeconds.Count,
             ["packing"] = trainer.Hyperparameters.Packing,
             ["gradient_checkpointing"] = trainer.Hyperparameters.GradientCheckpointing,
+            ["precision"] = trainer.Hyperparameters.Precision.SpecName(),
+            ["lora_rank"] = trainer.Hyperparameters.Lora?.Rank,
             ["examples"] = trainer.TrainingExamples,
             ["rows"] = trainer.TrainingRows,
             ["params"] = trainer.Model.Config.ParameterCount(),

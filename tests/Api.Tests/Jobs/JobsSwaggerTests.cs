@@ -36,6 +36,8 @@ public sealed class JobsSwaggerTests(JobsApiFactory api) : IClassFixture<JobsApi
         Assert.False(supervised.GetProperty("train_on_inputs").GetProperty("default").GetBoolean());
         Assert.False(supervised.GetProperty("packing").GetProperty("default").GetBoolean());
         Assert.False(supervised.GetProperty("gradient_checkpointing").GetProperty("default").GetBoolean());
+        Assert.Equal(Precisions.Auto, supervised.GetProperty("precision").GetProperty("default").GetString());
+        Assert.Contains("bf16", supervised.GetProperty("precision").GetProperty("description").GetString());
         Assert.False(supervised.GetProperty("learning_rate").TryGetProperty("default", out _));
     }
 }

@@ -2,6 +2,8 @@ using System.Text;
 using TuningService.Domain.Jobs;
 using TuningService.Domain.Jobs.Specs;
 using TuningService.Worker.Runtime;
+using TorchSharp;
+using TuningService.Worker.Engine.Training;
 using TuningService.Worker.Runtime.Methods;
 
 namespace TuningService.Worker.Tests.Runtime;
@@ -58,6 +60,21 @@ public sealed class HyperparameterMappingTests
 
         Assert.Equal((false, false), (defaults.Packing, defaults.GradientCheckpointing));
         Assert.Equal((true, true), (asked.Packing, asked.GradientCheckpointing));
+    }
+
+    [Theory]
+    [InlineData(MethodTypes.Supervised, "", DeviceType.CPU, TrainingPrecision.Float32)]
+    [InlineData(MethodTypes.Supervised, "", DeviceType.CUDA, TrainingPrecision.BFloat16)]
+    [InlineData(MethodTypes.Instruction, "\"precision\":\"auto\"", DeviceType.CUDA, TrainingPrecision.BFloat16)]
+    [InlineData(MethodTypes.Supervised, "\"precision\":\"fp32\"", DeviceType.CUDA, TrainingPrecision.Float32)]
+    [InlineData(MethodTypes.Supervised, "\"precision\":\"bf16\"", DeviceType.CPU, TrainingPrecision.BFloat16)]
+    [InlineData(MethodTypes.Dpo, "", DeviceType.CUDA, TrainingPrecision.Float32)] // trains in fp32 for now
+    public void PrecisionAuto_IsBf16OnCudaAndFp32OnCpu_AndAnExplicitPrecisionIsKept(string method, string hyperparameters, DeviceType device, TrainingPrecision expected)
+    {
+        var spec = Resolve(Method(method, hyperparameters)).Method!.Selected!;
+        Assert.Equal(hyperparameters == "" ? Precisions.Auto : spec.Precision, spec.Precision);
+        Assert.Equal(expected, HyperparameterMapping.FromSpec(spec, seed: 1, metricsInterval: 1, device).Precision);
+        Assert.Equal(TrainingPrecision.Float32, HyperparameterMapping.FromSpec(spec with { Precision = null }, 1, 1).Precision); // stored before the field
     }
 
     [Fact]

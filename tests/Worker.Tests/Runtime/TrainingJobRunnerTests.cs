@@ -36,6 +36,8 @@ public sealed class TrainingJobRunnerTests(RuntimeDatabase database) : IClassFix
         Assert.Equal([6, 12], metricEvents.Where(m => m.TryGetProperty(MetricNames.ValidLoss, out _)).Select(m => m.GetProperty("step").GetInt32()));
         Assert.All(metricEvents, m => Assert.InRange(m.GetProperty(MetricNames.TrainMeanTokenAccuracy).GetDouble(), 0, 1));
         Assert.DoesNotContain(metricEvents, m => m.TryGetProperty("mean_token_accuracy", out _));
+        Assert.DoesNotContain(metricEvents, m => m.TryGetProperty(MetricNames.PeakDeviceMemoryMb, out _)); // CUDA only
+        Assert.Contains(events, e => e.Message.Contains("training in fp32 (precision auto: fp32 on the CPU)"));
         Assert.Contains(events, e => e.Message.StartsWith("Data tokenized"));
         Assert.Contains(events, e => e.Message.Contains("w1") && e.Message.Contains("CPU"));
 
@@ -79,6 +81,31 @@ public sealed class TrainingJobRunnerTests(RuntimeDatabase database) : IClassFix
         var losses = events.Where(e => e.Type == EventTypes.Metrics).Select(e => e.Data!.RootElement.GetProperty("train_loss").GetDouble()).ToList();
         Assert.True(losses[^1] < losses[0], $"loss should fall: {string.Join(", ", losses)}");
         Assert.Contains(events, e => e.Message == "Chat template: ChatML (the checkpoint has none; turns end with <|endoftext|>).");   // the tiny-llama preset: GPT-2 vocabulary
+    }
+
+    [Fact]
+    public async Task Bf16LoraJob_OnTheCpu_TrainsInBf16_RecordsIt_AndDeliversFloat32Weights()
+    {
+        var train = await database.AddFileAsync("prompt_completion", SampleData.Sentiment(16));
+        var jobId = await database.SubmitAsync("supervised", train,
+            new { n_epochs = 1, batch_size = 8, learning_rate = 1e-2, precision = "bf16", lora = new { r = 4 } });
+
+        using var worker = WorkerProcess.Start(database.ConnectionString, database.ArtifactsRoot, "w-bf16");
+        var job = await database.WaitForAsync(jobId, j => JobStatus.IsTerminal(j.Status), Timeout, () => worker.Output);
+
+        Assert.Equal(JobStatus.Succeeded, job.Status);
+        var events = await database.EventsAsync(jobId);
+        Assert.Contains(events, e => e.Message.Contains("training in bf16."));
+        Assert.Contains(events, e => e.Message.StartsWith("The model is delivered in float32: the bf16 weights"));
+        var checkpoint = Assert.Single(await database.CheckpointsAsync(jobId));
+        var state = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(database.ArtifactsRoot, checkpoint.ArtifactPath, "trainer_state.json")))!;
+        Assert.Equal("bf16", state["configuration"]!["precision"]!.GetValue<string>());
+        await using var db = database.CreateDbContext();
+        var model = db.Models.Single(m => m.Id == job.FineTunedModel);
+        var weights = Safetensors.Read(Path.Combine(database.ArtifactsRoot, model.ArtifactPath, "model.safetensors"));
+        Assert.All(weights.Values, w => Assert.Equal(TorchSharp.torch.ScalarType.Float32, w.dtype));
+        var adapter = Safetensors.Read(Path.Combine(database.ArtifactsRoot, model.ArtifactPath, ModelRecord.AdapterDirectory, "adapter_model.safetensors"));
+        Assert.All(adapter.Values, w => Assert.Equal(TorchSharp.torch.ScalarType.Float32, w.dtype));
     }
 
     [Fact]

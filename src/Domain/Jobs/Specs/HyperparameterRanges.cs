@@ -141,6 +141,8 @@ public static class HyperparameterRanges
     public const bool DefaultTrainOnInputs = false;
     public const bool DefaultPacking = false;
     public const bool DefaultGradientCheckpointing = false;
+    /// <summary>auto: bf16 on a CUDA worker, fp32 on a CPU worker (resolved by the worker that runs the job, which knows its device).</summary>
+    public const string DefaultPrecision = Precisions.Auto;
     public const string DefaultDpoLossType = DpoLossTypes.Sigmoid;
     public const string DefaultKlEstimator = KlEstimators.K1;
     public const bool DefaultWhitenRewards = false;
@@ -173,6 +175,7 @@ public static class HyperparameterRanges
             ["train_on_inputs"] = DefaultTrainOnInputs,
             ["packing"] = DefaultPacking,
             ["gradient_checkpointing"] = DefaultGradientCheckpointing,
+            ["precision"] = DefaultPrecision,
             ["loss_type"] = DefaultDpoLossType,
             ["kl_estimator"] = DefaultKlEstimator,
             ["whiten_rewards"] = DefaultWhitenRewards,
@@ -210,6 +213,20 @@ public static class PublishChoices
     /// <summary>The weights after the last step trained.</summary>
     public const string Last = "last";
     public static readonly IReadOnlyList<string> All = [Best, Last];
+}
+
+/// <summary>The number format a job trains in (the <c>precision</c> hyperparameter).</summary>
+public static class Precisions
+{
+    /// <summary>bf16 on a CUDA worker, fp32 on a CPU worker; the worker records what it chose in the job's events and checkpoints.</summary>
+    public const string Auto = "auto";
+    /// <summary>bfloat16 weights and activations, fp32 optimizer state and master weights (a LoRA job: bf16 frozen base, fp32 adapters).</summary>
+    public const string BFloat16 = "bf16";
+    /// <summary>float32 throughout.</summary>
+    public const string Float32 = "fp32";
+    public static readonly IReadOnlyList<string> All = [Auto, BFloat16, Float32];
+    /// <summary>Methods that may train in bf16 (the reward model, DPO and PPO trainers train in fp32 for now).</summary>
+    public static readonly IReadOnlyList<string> BFloat16Methods = [MethodTypes.Supervised, MethodTypes.Instruction];
 }
 
 public static class LrSchedulers

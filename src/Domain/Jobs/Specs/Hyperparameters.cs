@@ -67,6 +67,13 @@ public abstract record TrainingHyperparameters
     public bool? Packing { get; init; }
     /// <summary>Keep only each transformer block's input and recompute the block in backward: less activation memory for more compute. Default false.</summary>
     public bool? GradientCheckpointing { get; init; }
+    /// <summary>
+    /// auto | bf16 | fp32: the number format of weights and activations. bf16 keeps the optimizer state (and, for a full
+    /// fine-tune, master weights) in fp32 and reduces the loss in fp32; with LoRA the frozen base is bf16 and only the
+    /// adapters are fp32. auto (default) = bf16 on a CUDA worker, fp32 on a CPU worker. bf16: supervised and instruction only.
+    /// </summary>
+    /// <example>auto</example>
+    public string? Precision { get; init; }
 }
 
 /// <summary>Early stopping on the validation loss, checked at every evaluation (every eval_interval steps).</summary>

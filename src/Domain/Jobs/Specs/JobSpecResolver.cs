@@ -69,6 +69,7 @@ public static class JobSpecResolver
             CheckpointInterval = h.CheckpointInterval ?? R.CheckpointInterval.IntValue,
             Packing = h.Packing ?? R.DefaultPacking,
             GradientCheckpointing = h.GradientCheckpointing ?? R.DefaultGradientCheckpointing,
+            Precision = h.Precision ?? R.DefaultPrecision,
             Lora = h.Lora is null ? null : new LoraSpec
             {
                 R = h.Lora.R ?? R.LoraR.IntValue,

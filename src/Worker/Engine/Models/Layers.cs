@@ -59,21 +59,32 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        var y = F.linear(x, weight, bias);
         if (loraA is null || loraB is null)
-            return ServedAdapter is { } served ? y + F.linear(F.linear(x, served.A), served.B) * served.Scale : y;
+        {
+            var plain = F.linear(x, weight, bias);
+            return ServedAdapter is { } served ? plain + F.linear(F.linear(x, served.A), served.B) * served.Scale : plain;
+        }
+        // The update's temporaries, (..., out) each, are freed here rather than with the caller's step: autograd keeps
+        // what backward needs (the adapter's input and the dropout mask), so a LoRA layer holds about what a plain one does.
+        using var scope = NewDisposeScope();
+        var y = F.linear(x, weight, bias);
         var dropped = loraDropout > 0 ? F.dropout(x, loraDropout, training) : x;
-        return y + F.linear(F.linear(dropped, loraA), loraB) * loraScale; // (..., r) -> (..., out)
+        if (x.dtype == loraA.dtype) return (y + F.linear(F.linear(dropped, loraA), loraB) * loraScale).MoveToOuterDisposeScope(); // (..., r) -> (..., out)
+        // A bf16 base with float32 adapters (as PEFT does): the update is computed in float32, added in the base's precision.
+        return (y + (F.linear(F.linear(dropped.to(loraA.dtype), loraA), loraB) * loraScale).to(y.dtype)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Adds a LoRA adapter like PEFT: A Kaiming-uniform from the global generator, B zero, so the model is unchanged at first.</summary>
+    /// <summary>
+    /// Adds a LoRA adapter like PEFT: A Kaiming-uniform from the global CPU generator, B zero, so the model is unchanged at
+    /// first. The adapter is float32 whatever the base's precision (a bf16 base trains float32 adapters), on the base's device.
+    /// </summary>
     public void AttachLora(int rank, double alpha, double dropout)
     {
         if (loraA is not null) throw new InvalidOperationException("A LoRA adapter is already attached.");
-        var a = empty(rank, InFeatures, dtype: weight.dtype);
+        var a = empty(rank, InFeatures, dtype: ScalarType.Float32);
         nn.init.kaiming_uniform_(a, Math.Sqrt(5));
-        loraA = new Parameter(a);
-        loraB = new Parameter(zeros(OutFeatures, rank, dtype: weight.dtype));
+        loraA = new Parameter(a.to(weight.device));
+        loraB = new Parameter(zeros(OutFeatures, rank, dtype: ScalarType.Float32, device: weight.device));
         loraScale = alpha / rank;
         loraDropout = dropout;
         register_parameter("lora_A", loraA);

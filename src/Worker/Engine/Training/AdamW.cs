@@ -17,15 +17,21 @@ namespace TuningService.Worker.Engine.Training;
 public sealed class AdamW : IDisposable
 {
     private readonly (string Name, Parameter Param, bool Decay)[] parameters;
-    private readonly Tensor[] firstMoments;
+    private readonly Tensor?[] masterWeights;  // float32 copies of reduced-precision parameters: what the update is applied to
+    private readonly Tensor[] firstMoments;    // float32, like the master weights
     private readonly Tensor[] secondMoments;
     private readonly double beta1, beta2, eps, weightDecay;
 
-    public AdamW(IEnumerable<(string Name, Parameter Param)> trainable, TrainingHyperparameters hp)
+    /// <param name="masterWeights">
+    /// Mixed precision: float32 master weights by parameter name for parameters held in a reduced precision (bf16). Each
+    /// step updates the master from the gradient cast to float32 and rounds it back into the parameter; moments are float32.
+    /// </param>
+    public AdamW(IEnumerable<(string Name, Parameter Param)> trainable, TrainingHyperparameters hp, IReadOnlyDictionary<string, Tensor>? masterWeights = null)
     {
         parameters = trainable.Select(p => (p.Name, p.Param, p.Param.dim() >= 2)).ToArray();
-        firstMoments = parameters.Select(p => zeros_like(p.Param).DetachFromDisposeScope()).ToArray();
-        secondMoments = parameters.Select(p => zeros_like(p.Param).DetachFromDisposeScope()).ToArray();
+        this.masterWeights = parameters.Select(p => masterWeights?.GetValueOrDefault(p.Name) is { } m && p.Param.dtype != ScalarType.Float32 ? m : null).ToArray();
+        firstMoments = parameters.Select((p, i) => zeros_like(this.masterWeights[i] ?? p.Param).DetachFromDisposeScope()).ToArray();
+        secondMoments = parameters.Select((p, i) => zeros_like(this.masterWeights[i] ?? p.Param).DetachFromDisposeScope()).ToArray();
         (beta1, beta2, eps, weightDecay) = (hp.AdamBeta1, hp.AdamBeta2, hp.AdamEpsilon, hp.WeightDecay);
     }
 
@@ -41,12 +47,17 @@ public sealed class AdamW : IDisposable
         for (int i = 0; i < parameters.Length; i++)
         {
             var (_, p, decay) = parameters[i];
-            if (p.grad is not Tensor g) continue;
-            if (decay && weightDecay > 0) p.mul_(1 - learningRate * weightDecay);
+            if (p.grad is not Tensor grad) continue;
+            var master = masterWeights[i];
+            var w = master ?? p;                                                  // the float32 weights updated
+            using var grad32 = master is null ? null : grad.to(ScalarType.Float32);
+            var g = grad32 ?? grad;
+            if (decay && weightDecay > 0) w.mul_(1 - learningRate * weightDecay);
             firstMoments[i].lerp_(g, 1 - beta1);                                  // m = β1 m + (1 − β1) g
             secondMoments[i].mul_(beta2).addcmul_(g, g, 1 - beta2);               // v = β2 v + (1 − β2) g²
-            var denominator = secondMoments[i].sqrt().div_(Math.Sqrt(correction2)).add_(eps); // one temporary
-            p.addcdiv_(firstMoments[i], denominator, -learningRate / correction1);
+            using var denominator = secondMoments[i].sqrt().div_(Math.Sqrt(correction2)).add_(eps); // one temporary
+            w.addcdiv_(firstMoments[i], denominator, -learningRate / correction1);
+            if (master is not null) p.copy_(master);                              // rounded to the parameter's bf16
         }
     }
 
@@ -58,7 +69,7 @@ public sealed class AdamW : IDisposable
     {
         var grads = parameters.Select(p => p.Param.grad).OfType<Tensor>().ToList();
         if (grads.Count == 0) return zeros(1);
-        var norm = stack(grads.Select(g => g.norm()).ToArray()).norm();                    // () total norm
+        var norm = stack(grads.Select(Norm).ToArray()).norm();                             // () total norm, in float32
         if (maxNorm > 0)
         {
             var coefficient = (maxNorm / (norm + 1e-6)).clamp_max(1.0);
@@ -67,12 +78,20 @@ public sealed class AdamW : IDisposable
         return norm;
     }
 
+    /// <summary>A gradient's L2 norm in float32 (a bf16 gradient through a float32 copy, freed at once).</summary>
+    private static Tensor Norm(Tensor g)
+    {
+        if (g.dtype == ScalarType.Float32) return g.norm();
+        using var g32 = g.to(ScalarType.Float32);
+        return g32.norm();
+    }
+
     public void ZeroGrad()
     {
         foreach (var (_, p, _) in parameters) p.grad?.zero_();
     }
 
-    /// <summary>Moments keyed "exp_avg.{name}" / "exp_avg_sq.{name}" (the caller writes them to safetensors).</summary>
+    /// <summary>Moments keyed "exp_avg.{name}" / "exp_avg_sq.{name}", and "master.{name}" for float32 master weights (the caller writes them to safetensors).</summary>
     public Dictionary<string, Tensor> StateTensors()
     {
         var state = new Dictionary<string, Tensor>();
@@ -80,6 +99,7 @@ public sealed class AdamW : IDisposable
         {
             state["exp_avg." + parameters[i].Name] = firstMoments[i];
             state["exp_avg_sq." + parameters[i].Name] = secondMoments[i];
+            if (masterWeights[i] is { } master) state["master." + parameters[i].Name] = master;
         }
         return state;
     }
@@ -91,6 +111,10 @@ public sealed class AdamW : IDisposable
         {
             firstMoments[i].copy_(state["exp_avg." + parameters[i].Name]);
             secondMoments[i].copy_(state["exp_avg_sq." + parameters[i].Name]);
+            if (masterWeights[i] is not { } master) continue;
+            master.copy_(state.TryGetValue("master." + parameters[i].Name, out var saved) ? saved
+                : throw new InvalidDataException($"The optimizer state lacks the float32 master weights of {parameters[i].Name}: it is from a run in another precision."));
+            parameters[i].Param.copy_(master);
         }
         StepCount = stepCount;
     }
@@ -99,5 +123,6 @@ public sealed class AdamW : IDisposable
     {
         foreach (var t in firstMoments) t.Dispose();
         foreach (var t in secondMoments) t.Dispose();
+        foreach (var t in masterWeights) t?.Dispose();
     }
 }

@@ -32,8 +32,9 @@ public sealed partial class Trainer
 
     /// <summary>
     /// The trained model as a Hugging Face directory (LoRA merged in) with its tokenizer, written atomically; in float32
-    /// unless told, the precision it was trained and evaluated in, so the job's metrics describe the delivered weights
-    /// (a bfloat16 base is delivered in float32, as transformers' Trainer saves a model trained in float32).
+    /// unless told, so the job's metrics describe the delivered weights: an fp32 run's are what it trained and evaluated
+    /// (a bfloat16 base is delivered in float32, as transformers' Trainer saves a model trained in float32); a bf16 run's
+    /// are its bf16 weights widened without rounding (not the optimizer's float32 masters), those it evaluated in bf16.
     /// </summary>
     public void SaveModel(string directory, ScalarType dtype = ScalarType.Float32)
         => AtomicDirectory.Write(directory, temp =>

@@ -53,10 +53,11 @@ public sealed partial class Trainer : IStepwiseTrainer
         train = hyperparameters.Packing ? SequencePacking.Pack(examples, hyperparameters.MaxSeqLength) : examples; // the rows batched and shuffled
         validation = validationSet;
         if (train.Count == 0) throw new InvalidOperationException($"No training example has a label token ({DroppedExamples} dropped).");
+        var masterWeights = MixedPrecision.Prepare(model, hyperparameters.Precision, fullFineTune: hyperparameters.Lora is null);
         torch.manual_seed(Hyperparameters.Seed); // LoRA init and dropout draw from the global generator
-        if (Hyperparameters.Lora is LoraSettings lora) LoraAdapter.Attach(model, lora);
+        if (Hyperparameters.Lora is LoraSettings lora) LoraAdapter.Attach(model, lora); // float32 adapters, whatever the base's precision
         CheckpointedBlock.Configure(model, Hyperparameters.GradientCheckpointing, Hyperparameters.Lora?.Dropout ?? 0);
-        optimizer = new AdamW(model.named_parameters().Where(p => p.parameter.requires_grad), Hyperparameters);
+        optimizer = new AdamW(model.named_parameters().Where(p => p.parameter.requires_grad), Hyperparameters, masterWeights);
         int microBatches = LengthGroupedBatches.CountPerEpoch(train.Count, Hyperparameters.BatchSize);
         StepsPerEpoch = (microBatches + Hyperparameters.GradientAccumulationSteps - 1) / Hyperparameters.GradientAccumulationSteps;
         TotalSteps = StepsPerEpoch * Hyperparameters.NEpochs;
@@ -81,6 +82,8 @@ public sealed partial class Trainer : IStepwiseTrainer
     /// <summary>Label tokens in one epoch (the same packed or not).</summary>
     public long LabelTokensPerEpoch => train.Sum(e => (long)e.LabelCount);
     public int DroppedExamples { get; }
+    /// <summary>Bytes of the optimizer's state: AdamW's moments and, for a bf16 full fine-tune, the float32 master weights.</summary>
+    public long OptimizerStateBytes => optimizer.StateTensors().Values.Sum(t => t.numel() * t.ElementSize);
 
     public void TrainStep()
     {
@@ -135,7 +138,8 @@ public sealed partial class Trainer : IStepwiseTrainer
             // The head and loss run in row chunks with their own backward, so (N, V) logits never exist at once:
             // memory O(chunk · V) instead of O(N · V); the rows' gradient is then pushed through the trunk once.
             var leaf = rows.detach().requires_grad_(true);
-            int chunk = Math.Max(64, HeadChunkElements / model.VocabSize);
+            // bf16: a quarter of the rows, since a chunk's float32 loss copies beside its bf16 logits would set a bf16 step's peak
+            int chunk = Math.Max(64, HeadChunkElements / model.VocabSize / (Hyperparameters.Precision == TrainingPrecision.BFloat16 ? 4 : 1));
             for (int start = 0; start < batch.LabelCount; start += chunk)
             {
                 using var chunkScope = NewDisposeScope();

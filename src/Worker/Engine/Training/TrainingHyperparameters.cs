@@ -53,6 +53,8 @@ public sealed record TrainingHyperparameters
     public required bool Packing { get; init; }
     /// <summary>Recompute each transformer block in backward instead of keeping its activations.</summary>
     public required bool GradientCheckpointing { get; init; }
+    /// <summary>fp32, or bf16 weights and activations with fp32 optimizer state (and master weights); see <see cref="TrainingPrecision"/>.</summary>
+    public required TrainingPrecision Precision { get; init; }
 
     // Engine-only knobs (no job-spec field): documented constants.
     /// <summary>Optimizer steps between metric reports (each reads the loss off the device: a sync point). The worker sets it from its options.</summary>

@@ -1,5 +1,6 @@
 using TuningService.Worker.Engine.Rlhf;
 using TuningService.Worker.Engine.Training;
+using TorchSharp;
 using Spec = TuningService.Domain.Jobs.Specs;
 
 namespace TuningService.Worker.Runtime.Methods;
@@ -11,7 +12,8 @@ namespace TuningService.Worker.Runtime.Methods;
 /// </summary>
 public static class HyperparameterMapping
 {
-    public static TrainingHyperparameters FromSpec(Spec.TrainingHyperparameters spec, long seed, int metricsInterval)
+    /// <param name="device">The worker's device, which resolves precision auto: bf16 on CUDA (for the methods that train in bf16), else fp32.</param>
+    public static TrainingHyperparameters FromSpec(Spec.TrainingHyperparameters spec, long seed, int metricsInterval, DeviceType device = DeviceType.CPU)
     {
         var path = PathOf(spec);
         return new TrainingHyperparameters
@@ -30,6 +32,7 @@ public static class HyperparameterMapping
             // Absent from specs stored before these fields existed: such a job runs as it was created.
             Packing = spec.Packing ?? Spec.HyperparameterRanges.DefaultPacking,
             GradientCheckpointing = spec.GradientCheckpointing ?? Spec.HyperparameterRanges.DefaultGradientCheckpointing,
+            Precision = Precision(spec, device),
             TrainOnInputs = spec is Spec.SupervisedHyperparameters supervised && Required(supervised.TrainOnInputs, path, "train_on_inputs"),
             Lora = spec.Lora is { } lora ? new LoraSettings
             {
@@ -42,6 +45,19 @@ public static class HyperparameterMapping
             LogInterval = Math.Max(1, metricsInterval),
         };
     }
+
+    /// <summary>
+    /// The spec's precision, auto (or absent, in specs stored before the field existed) resolved for this worker's device:
+    /// bf16 on CUDA for supervised and instruction jobs, fp32 otherwise (on the CPU, and for the methods that train in fp32).
+    /// </summary>
+    public static TrainingPrecision Precision(Spec.TrainingHyperparameters spec, DeviceType device) => (spec.Precision ?? Spec.HyperparameterRanges.DefaultPrecision) switch
+    {
+        Spec.Precisions.BFloat16 => TrainingPrecision.BFloat16,
+        Spec.Precisions.Float32 => TrainingPrecision.Float32,
+        Spec.Precisions.Auto => device == DeviceType.CUDA && spec is Spec.SupervisedHyperparameters or Spec.InstructionHyperparameters
+            ? TrainingPrecision.BFloat16 : TrainingPrecision.Float32,
+        var other => throw JobFailures.Fail(JobFailures.InvalidHyperparameters, $"precision '{other}' is not auto, bf16 or fp32.", $"{PathOf(spec)}.precision"),
+    };
 
     public static PpoSettings Ppo(Spec.PpoHyperparameters spec)
     {

@@ -25,6 +25,7 @@ internal static class StepwiseTrainingLoop
             run.Reporter.Info($"Resumed from the checkpoint at step {trainer.Step}.");
         }
         guards.Start(run.Reporter);
+        using var deviceMemory = DeviceMemoryMonitor.Start(run.Device); // null on the CPU
         int logInterval = Math.Max(1, run.MetricsInterval);
         var metrics = new Dictionary<string, double?>();
         var clock = Stopwatch.StartNew();
@@ -50,6 +51,7 @@ internal static class StepwiseTrainingLoop
             metrics = new Dictionary<string, double?>(trainer.ReadMetrics());                     // CPU-GPU sync point
             metrics[MetricNames.TokensPerSecond] = (trainer.TrainedTokens - tokensAtLastRead) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
             metrics[MetricNames.TrainedTokens] = trainer.TrainedTokens;
+            if (deviceMemory is not null) metrics[MetricNames.PeakDeviceMemoryMb] = deviceMemory.PeakMegabytes;
             var (improved, stopEarly, warnings) = (false, false, new List<string>());
             if (evaluate)
             {

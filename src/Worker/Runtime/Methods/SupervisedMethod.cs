@@ -16,11 +16,14 @@ public sealed class SupervisedMethod : ITrainingMethod
     {
         var job = run.Job;
         using var loaded = run.Models.Load(job.ProjectId, job.Model, job.Seed);
-        loaded.Model.to(run.Device);
-        run.Reporter.Info($"Model {job.Model} loaded ({loaded.Model.Config.ParameterCount():N0} parameters, {loaded.Model.Config.Architecture}) on {run.Device.type}.");
         var spec = JobSpecs.HyperparametersOf<Domain.Jobs.Specs.TrainingHyperparameters>(job);
-        var hyperparameters = HyperparameterMapping.FromSpec(spec, job.Seed, run.MetricsInterval)
+        var hyperparameters = HyperparameterMapping.FromSpec(spec, job.Seed, run.MetricsInterval, run.Device.type)
             .WithinContext(loaded.Model.Config.MaxPositionEmbeddings, job);
+        // A LoRA run's frozen base is cast before it moves, so the device never holds it in float32.
+        if (hyperparameters.Lora is not null) MixedPrecision.Prepare(loaded.Model, hyperparameters.Precision, fullFineTune: false);
+        loaded.Model.to(run.Device);
+        run.Reporter.Info($"Model {job.Model} loaded ({loaded.Model.Config.ParameterCount():N0} parameters, {loaded.Model.Config.Architecture}) on {run.Device.type}; " +
+            $"training in {hyperparameters.Precision.SpecName()}{PrecisionNote(spec, hyperparameters)}.", new { precision = hyperparameters.Precision.SpecName() });
 
         var template = ChatTemplate.Of(loaded.Tokenizer);
         var training = ReadExamples(run, job.TrainingFileId, "training_file", template);
@@ -45,12 +48,19 @@ public sealed class SupervisedMethod : ITrainingMethod
 
         var modelPath = ArtifactStore.ModelPath(job.Id);
         trainer.SaveModel(run.Artifacts.FullPath(modelPath));
-        if (loaded.Model.Config.TorchDtype != "float32")
+        if (trainer.Hyperparameters.Precision == TrainingPrecision.BFloat16)
+            run.Reporter.Info("The model is delivered in float32: the bf16 weights its metrics were evaluated with, widened exactly" +
+                (trainer.Hyperparameters.Lora is null ? "." : " (the bf16 base with the float32 adapter merged in float32; the adapter is float32)."));
+        else if (loaded.Model.Config.TorchDtype != "float32")
             run.Reporter.Info($"The model is delivered in float32, the precision it was trained and evaluated in (the base's weights are {loaded.Model.Config.TorchDtype}).");
         if (trainer.Hyperparameters.Lora is not null)
             trainer.SaveAdapter(Path.Combine(run.Artifacts.FullPath(modelPath), Domain.Models.ModelRecord.AdapterDirectory), job.Model);
         return new MethodResult(StopReason.None, outcome.TrainedTokens, modelPath, Architecture: loaded.Model.Config.ModelType);
     }
+
+    private static string PrecisionNote(Domain.Jobs.Specs.TrainingHyperparameters spec, TrainingHyperparameters hyperparameters) =>
+        (spec.Precision ?? Domain.Jobs.Specs.Precisions.Auto) != Domain.Jobs.Specs.Precisions.Auto ? ""
+            : hyperparameters.Precision == TrainingPrecision.BFloat16 ? " (precision auto: bf16 on a GPU)" : " (precision auto: fp32 on the CPU)";
 
     private static Trainer CreateTrainer(TrainingRun run, Engine.LoadedModel loaded, List<TrainingExample> training,
         List<TrainingExample>? validation, TrainingHyperparameters hyperparameters)

@@ -106,6 +106,8 @@ public static class BadInputCorpus
             yield return Job($"lr_scheduler = {value}", t => Supervised(t, $"\"lr_scheduler\":{value}"));
         foreach (var value in new[] { "\"yes\"", "1", "[]", "{}" })
             yield return Job($"train_on_inputs = {value}", t => Supervised(t, $"\"train_on_inputs\":{value}"));
+        foreach (var value in new[] { "\"fp16\"", "\"BF16\"", "16", "[]", "\"\"" })
+            yield return Job($"precision = {value}", t => Supervised(t, $"\"precision\":{value}"));
         foreach (var (field, values) in new[] { ("r", new[] { "-1", "0", "1e309", "NaN", "\"x\"", "9223372036854775808" }), ("alpha", new[] { "-1", "1e309", "\"x\"", "Infinity" }),
                      ("dropout", new[] { "-0.1", "1.5", "NaN", "Infinity", "\"x\"" }), ("target_modules", new[] { "5", "\"c_attn\"", "[5]", "[\"\\u0000\"]", "[\"../x\"]", "[]" }) })
             foreach (var value in values)
