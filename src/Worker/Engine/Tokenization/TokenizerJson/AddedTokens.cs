@@ -19,7 +19,7 @@ internal sealed record AddedToken(int Id, string Content, bool SingleWord, bool 
 /// </summary>
 internal sealed class AddedTokenMatcher
 {
-    private static readonly Regex WordCharacter = new(@"\w", RegexOptions.CultureInvariant);
+    private static readonly Regex WordCharacter = new(PreTokenizers.WordCharacter, RegexOptions.CultureInvariant);
     private readonly Dictionary<char, (string Pattern, AddedToken Token)[]> byFirstChar;
 
     public AddedTokenMatcher(IEnumerable<(string Pattern, AddedToken Token)> patterns)

@@ -97,11 +97,12 @@ internal sealed class StripNormalizer(bool left, bool right) : INormalizer
     }
 }
 
-/// <summary>Removes combining marks (use after NFD to strip accents).</summary>
+/// <summary>Removes combining marks, spacing ones included as the Rust library does (use after NFD to strip accents).</summary>
 internal sealed class StripAccentsNormalizer : INormalizer
 {
     public AlignedText Normalize(AlignedText text)
-        => Normalizers.MapRunes(text, r => Rune.GetUnicodeCategory(r) == UnicodeCategory.NonSpacingMark ? "" : r.ToString());
+        => Normalizers.MapRunes(text, r => Rune.GetUnicodeCategory(r) is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark
+            or UnicodeCategory.EnclosingMark ? "" : r.ToString());
 }
 
 /// <summary>Puts a string before non-empty text (Llama 2 / Mistral fast tokenizers' "▁" dummy prefix).</summary>

@@ -16,7 +16,9 @@ internal static class PreTokenizers
 {
     /// <summary>GPT-2's regex, used by ByteLevel's use_regex.</summary>
     public static readonly Regex Gpt2 = new(TokenizerFiles.Gpt2Pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant);
-    private static readonly Regex WordsOrPunctuation = new(@"\w+|[^\w\s]+", RegexOptions.Compiled | RegexOptions.CultureInvariant);
+    /// <summary>The Rust regex crate's \w (.NET's leaves out spacing marks such as Devanagari vowel signs).</summary>
+    public const string WordCharacter = @"[\p{L}\p{M}\p{Nd}\p{Nl}\p{Pc}\u200C\u200D]";
+    private static readonly Regex WordsOrPunctuation = new($@"{WordCharacter}+|[^{WordCharacter[1..^1]}\s]+", RegexOptions.Compiled | RegexOptions.CultureInvariant);
     private static readonly Regex NonWhitespace = new(@"\S+", RegexOptions.Compiled | RegexOptions.CultureInvariant);
 
     public static IPreTokenizer? Read(JsonNode? node)
