@@ -25,7 +25,7 @@ public sealed class TokenizerJsonTests(ITestOutputHelper output)
         "mixed\n  indented\n    code", "def main():\n    return 0  # done", "ﬁne ligature ① ² ｆｕｌｌ", "ÀÉÎÕÜ UPPER", "hello hello hello",
         "tokenizers tokenize tokens", "The quick brown fox jumps over the lazy dog.", "\u2581already metaspace\u2581 ", "hello", " hello ",
         "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\nhello there<|im_end|>\n",
-        "한국어 \u1100\u1161\u11A8 Tiếng Việt ά हिन्दी العربية", "a\u0301\u0323 \u212B \u1E9B\u0323 \u0344", "𝒜𝓁𝓅𝒽𝒶 math letters", "x\u00A0y\u2003z\u200Bw",
+        "한국어 \u1100\u1161\u11A8 Tiếng Việt ά हिन्दी العربية", "a\u0301\u0323 \u212B \u1E9B\u0323 \u0344", "𝒜𝓁𝓅𝒽𝒶 math letters", "a𝒜b 𠀀中文𠀁 x😀y 𝟏𝟐 won't𝒜", "x\u00A0y\u2003z\u200Bw",
     ];
 
     public static TheoryData<string> FamilyNames() => [.. Families];

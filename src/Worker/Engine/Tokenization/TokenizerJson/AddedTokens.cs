@@ -1,5 +1,7 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 
 namespace TuningService.Worker.Engine.Tokenization.TokenizerJson;
 
@@ -19,7 +21,6 @@ internal sealed record AddedToken(int Id, string Content, bool SingleWord, bool 
 /// </summary>
 internal sealed class AddedTokenMatcher
 {
-    private static readonly Regex WordCharacter = new(PreTokenizers.WordCharacter, RegexOptions.CultureInvariant);
     private readonly Dictionary<char, (string Pattern, AddedToken Token)[]> byFirstChar;
 
     public AddedTokenMatcher(IEnumerable<(string Pattern, AddedToken Token)> patterns)
@@ -41,9 +42,7 @@ internal sealed class AddedTokenMatcher
             var (pattern, token) = found;
             int start = position, stop = position + pattern.Length;
             position = stop;
-            if (token.SingleWord
-                && (start > 0 && WordCharacter.IsMatch(text[start - 1].ToString()) || stop < text.Length && WordCharacter.IsMatch(text[stop].ToString())))
-                continue;
+            if (token.SingleWord && (EndsWithWord(text.AsSpan(0, start)) || StartsWithWord(text.AsSpan(stop)))) continue;
             if (token.LStrip)
             {
                 int newStart = start;
@@ -58,6 +57,19 @@ internal sealed class AddedTokenMatcher
         if (startOffset < text.Length) splits.Add((startOffset, text.Length, null));
         return splits;
     }
+
+    private static bool EndsWithWord(ReadOnlySpan<char> text)
+        => Rune.DecodeLastFromUtf16(text, out var rune, out _) == OperationStatus.Done && IsWord(rune);
+
+    private static bool StartsWithWord(ReadOnlySpan<char> text)
+        => Rune.DecodeFromUtf16(text, out var rune, out _) == OperationStatus.Done && IsWord(rune);
+
+    /// <summary>The Rust regex crate's \w: letters, marks, decimal and letter numbers, connectors, zero-width joiners.</summary>
+    private static bool IsWord(Rune rune)
+        => rune.Value is 0x200C or 0x200D || Rune.GetUnicodeCategory(rune) is UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter
+            or UnicodeCategory.TitlecaseLetter or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter or UnicodeCategory.NonSpacingMark
+            or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark or UnicodeCategory.DecimalDigitNumber
+            or UnicodeCategory.LetterNumber or UnicodeCategory.ConnectorPunctuation;
 
     private (string Pattern, AddedToken Token)? Longest(string text, int position)
     {

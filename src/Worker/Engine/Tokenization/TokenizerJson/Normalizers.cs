@@ -124,12 +124,12 @@ internal sealed class ReplaceNormalizer(Regex pattern, string content) : INormal
     {
         var builder = new AlignedTextBuilder(text.OriginalStart);
         int position = 0;
-        foreach (Match match in pattern.Matches(text.Text))
+        foreach (var (index, length) in RegexText.Matches(pattern, text.Text))
         {
-            if (match.Length == 0) continue;
-            builder.Copy(text, position, match.Index);
-            builder.Append(content, text.OriginalSpan(match.Index, match.Index + match.Length));
-            position = match.Index + match.Length;
+            if (length == 0) continue;
+            builder.Copy(text, position, index);
+            builder.Append(content, text.OriginalSpan(index, index + length));
+            position = index + length;
         }
         if (position == 0) return text;
         builder.Copy(text, position, text.Length);

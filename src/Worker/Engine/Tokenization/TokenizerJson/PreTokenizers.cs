@@ -112,11 +112,11 @@ internal static class PreTokenizers
     {
         var result = new List<(int, int, bool)>();
         int previous = 0;
-        foreach (Match m in regex.Matches(text))
+        foreach (var (index, length) in RegexText.Matches(regex, text))
         {
-            if (previous != m.Index) result.Add((previous, m.Index, invert));
-            result.Add((m.Index, m.Index + m.Length, !invert));
-            previous = m.Index + m.Length;
+            if (previous != index) result.Add((previous, index, invert));
+            result.Add((index, index + length, !invert));
+            previous = index + length;
         }
         if (previous != text.Length) result.Add((previous, text.Length, invert));
         return result;
