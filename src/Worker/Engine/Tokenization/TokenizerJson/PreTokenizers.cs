@@ -179,16 +179,23 @@ internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex) 
         return pieces.Select(ToBytes);
     }
 
+    private static readonly char[] CharOfByte = ByteLevelAlphabet.Encode(Enumerable.Range(0, 256).Select(b => (byte)b).ToArray()).ToCharArray();
+
     public static AlignedText ToBytes(AlignedText piece)
     {
         Span<byte> bytes = stackalloc byte[4];
-        var builder = new AlignedTextBuilder(piece.OriginalStart);
-        foreach (var (rune, index, length) in piece.Runes())
+        var text = new char[Encoding.UTF8.GetByteCount(piece.Text)];
+        var spans = new (int Start, int End)[text.Length];
+        int written = 0;
+        for (int i = 0; i < piece.Length;)
         {
+            Rune.DecodeFromUtf16(piece.Text.AsSpan(i), out var rune, out int length);
             int count = rune.EncodeToUtf8(bytes);
-            builder.Append(ByteLevelAlphabet.Encode(bytes[..count]), piece.OriginalSpan(index, index + length));
+            var span = length == 1 ? piece.Spans[i] : piece.OriginalSpan(i, i + length);
+            for (int b = 0; b < count; b++, written++) { text[written] = CharOfByte[bytes[b]]; spans[written] = span; }
+            i += length;
         }
-        return builder.Build();
+        return new AlignedText(new string(text, 0, written), written == spans.Length ? spans : spans[..written], piece.OriginalStart);
     }
 }
 
