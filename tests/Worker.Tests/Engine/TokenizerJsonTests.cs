@@ -53,6 +53,28 @@ public sealed class TokenizerJsonTests(ITestOutputHelper output)
         Assert.True(mismatches.Count == 0, $"{family}: {mismatches.Count} mismatches\n{string.Join('\n', mismatches)}");
     }
 
+    /// <summary>Random strings of tricky pieces (seeded): spaces, marks, digits, surrogates, the family's added tokens.</summary>
+    [Theory]
+    [MemberData(nameof(FamilyNames))]
+    public void Encode_MatchesTheRustTokenizersLibrary_OnRandomTexts(string family)
+    {
+        var (tokenizer, rust, _) = Load(family);
+        string[] pieces = ["a", "b", "e", "é", "e\u0301", "\u0323", "A", "Z", "0", "7", "'", "s", "t", "ll", "_", "-", ".", ",", "!", " ", " ", "  ",
+            "\n", "\t", "\r\n", "▁", "😀", "中", "𝒜", "𝟏", "①", "ﬁ", "ß", "İ", "hello", "world", "the", "क", "ि", "\u00A0", "<", "|", ">"];
+        var added = TextsFor(family).Skip(Texts.Length).Where((_, i) => i % 8 == 7).ToArray(); // each added token on its own
+        var random = new Random(12);
+        var mismatches = new List<string>();
+        for (int n = 0; n < 150; n++)
+        {
+            var text = string.Concat(Enumerable.Range(0, random.Next(0, 24))
+                .Select(_ => added.Length > 0 && random.Next(10) == 0 ? added[random.Next(added.Length)] : pieces[random.Next(pieces.Length)]));
+            var expected = rust.Encode(text).Select(id => (int)id).ToArray();
+            if (!expected.SequenceEqual(tokenizer.Encode(text))) mismatches.Add($"{Show(text)}: expected [{string.Join(' ', expected)}], got [{string.Join(' ', tokenizer.Encode(text))}]");
+        }
+        output.WriteLine($"{family}: {150 - mismatches.Count}/150 random texts encode identically");
+        Assert.True(mismatches.Count == 0, $"{family}: {mismatches.Count} mismatches\n{string.Join('\n', mismatches)}");
+    }
+
     [Theory]
     [MemberData(nameof(FamilyNames))]
     public void Offsets_AreOrderedRangesOfTheOriginalText(string family)

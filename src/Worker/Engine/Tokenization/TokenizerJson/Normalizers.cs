@@ -97,12 +97,16 @@ internal sealed class StripNormalizer(bool left, bool right) : INormalizer
     }
 }
 
-/// <summary>Removes combining marks, spacing ones included as the Rust library does (use after NFD to strip accents).</summary>
-internal sealed class StripAccentsNormalizer : INormalizer
+/// <summary>
+/// Removes combining marks (use after NFD to strip accents): every mark, spacing ones included, as the library's
+/// StripAccents does; only non-spacing ones inside its BertNormalizer.
+/// </summary>
+internal sealed class StripAccentsNormalizer(bool nonSpacingOnly = false) : INormalizer
 {
-    public AlignedText Normalize(AlignedText text)
-        => Normalizers.MapRunes(text, r => Rune.GetUnicodeCategory(r) is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark
-            or UnicodeCategory.EnclosingMark ? "" : r.ToString());
+    public AlignedText Normalize(AlignedText text) => Normalizers.MapRunes(text, r => Removes(Rune.GetUnicodeCategory(r)) ? "" : r.ToString());
+
+    private bool Removes(UnicodeCategory category) => category == UnicodeCategory.NonSpacingMark
+        || !nonSpacingOnly && category is UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark;
 }
 
 /// <summary>Puts a string before non-empty text (Llama 2 / Mistral fast tokenizers' "▁" dummy prefix).</summary>
@@ -152,7 +156,7 @@ internal sealed class BertNormalizer(bool cleanText, bool handleChineseChars, bo
         if (handleChineseChars)
             text = Normalizers.MapRunes(text, r => IsChinese(r.Value) ? $" {r} " : r.ToString());
         if (stripAccents ?? lowercase)
-            text = new StripAccentsNormalizer().Normalize(new UnicodeNormalizer(compose: false, compatibility: false).Normalize(text));
+            text = new StripAccentsNormalizer(nonSpacingOnly: true).Normalize(new UnicodeNormalizer(compose: false, compatibility: false).Normalize(text));
         if (lowercase) text = new LowercaseNormalizer().Normalize(text);
         return text;
     }
