@@ -28,6 +28,8 @@ public sealed class TokenizerJsonTests(ITestOutputHelper output)
         "한국어 \u1100\u1161\u11A8 Tiếng Việt ά हिन्दी العربية", "a\u0301\u0323 \u212B \u1E9B\u0323 \u0344", "𝒜𝓁𝓅𝒽𝒶 math letters", "a𝒜b 𠀀中文𠀁 x😀y 𝟏𝟐 won't𝒜", "x\u00A0y\u2003z\u200Bw",
     ];
 
+    private const int RandomTexts = 150;
+
     public static TheoryData<string> FamilyNames() => [.. Families];
 
     [Theory]
@@ -64,14 +66,14 @@ public sealed class TokenizerJsonTests(ITestOutputHelper output)
         var added = TextsFor(family).Skip(Texts.Length).Where((_, i) => i % 8 == 7).ToArray(); // each added token on its own
         var random = new Random(12);
         var mismatches = new List<string>();
-        for (int n = 0; n < 150; n++)
+        for (int n = 0; n < RandomTexts; n++)
         {
             var text = string.Concat(Enumerable.Range(0, random.Next(0, 24))
                 .Select(_ => added.Length > 0 && random.Next(10) == 0 ? added[random.Next(added.Length)] : pieces[random.Next(pieces.Length)]));
             var expected = rust.Encode(text).Select(id => (int)id).ToArray();
             if (!expected.SequenceEqual(tokenizer.Encode(text))) mismatches.Add($"{Show(text)}: expected [{string.Join(' ', expected)}], got [{string.Join(' ', tokenizer.Encode(text))}]");
         }
-        output.WriteLine($"{family}: {150 - mismatches.Count}/150 random texts encode identically");
+        output.WriteLine($"{family}: {RandomTexts - mismatches.Count}/{RandomTexts} random texts encode identically");
         Assert.True(mismatches.Count == 0, $"{family}: {mismatches.Count} mismatches\n{string.Join('\n', mismatches)}");
     }
 
