@@ -14,7 +14,7 @@ public sealed class TokenizerJsonTests(ITestOutputHelper output)
     public static readonly string Folder = Path.Combine(AppContext.BaseDirectory, "Fixtures", "tokenizer-json");
 
     public static readonly string[] Families =
-        ["llama3", "qwen2", "smollm2", "roberta-like", "mistral-v0.3", "phi3", "gemma2", "llama-metaspace", "t5-like", "unigram-byte-fallback", "bert", "punctuation-split"];
+        ["llama3", "qwen2", "smollm2", "roberta-like", "mistral-v0.3", "phi3", "gemma2", "llama-metaspace", "t5-like", "unigram-byte-fallback", "bert", "punctuation-split", "wordlevel"];
 
     /// <summary>Texts every family is checked on; each family adds texts around its own added tokens.</summary>
     public static readonly string[] Texts =

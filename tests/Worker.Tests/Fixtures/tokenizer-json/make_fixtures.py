@@ -225,6 +225,10 @@ def main():
           dict(type="WordPiece", prefix="##", cleanup=True),
           added([(0, "[PAD]", {}), (1, "[UNK]", {}), (2, "[CLS]", {}), (3, "[SEP]", {}), (4, "[MASK]", {})]))
 
+    wl = ["[UNK]", "[PAD]"] + [w for w, c in words.most_common(150)] + [".", ",", "!", "'", "?"]
+    write("wordlevel", dict(type="Lowercase"), dict(type="Whitespace"),
+          dict(type="WordLevel", vocab={t: i for i, t in enumerate(dict.fromkeys(wl))}, unk_token="[UNK]"), None, None,
+          added([(0, "[UNK]", {}), (1, "[PAD]", {})]))
     write("punctuation-split", dict(type="Sequence", normalizers=[dict(type="NFKD"), dict(type="Lowercase")]),
           dict(type="Sequence", pretokenizers=[dict(type="Whitespace"), dict(type="Punctuation", behavior="Contiguous"),
                                                dict(type="Split", pattern=dict(String="e"), behavior="MergedWithPrevious", invert=False),
@@ -249,6 +253,7 @@ CONFIGS = {
     "unigram-byte-fallback": dict(bos_token="<s>", eos_token="</s>"),
     "bert": dict(eos_token="[SEP]"),
     "punctuation-split": dict(eos_token="[SEP]"),
+    "wordlevel": dict(eos_token="[PAD]"),
 }
 
 

@@ -5,7 +5,7 @@ namespace TuningService.Worker.Engine.Tokenization.TokenizerJson;
 /// <summary>
 /// A Hugging Face tokenizer.json run the way the Rust tokenizers library runs it: added tokens split out (those with
 /// normalized=false on the original text), each remaining run normalized, normalized added tokens split out, then
-/// pre-tokenized into words that the model (BPE, Unigram or WordPiece) tokenizes. Offsets point into the original text
+/// pre-tokenized into words that the model (BPE, Unigram, WordPiece or WordLevel) tokenizes. Offsets point into the original text
 /// through every normalization. The post-processor is not applied: BOS is the <see cref="TextTokenizer"/>'s decision.
 /// </summary>
 internal sealed class TokenizerJsonEncoder : ITokenEncoder
@@ -77,7 +77,8 @@ internal sealed class TokenizerJsonEncoder : ITokenEncoder
             "BPE" => new BpeModel(model),
             "Unigram" => new UnigramModel(model),
             "WordPiece" => new WordPieceModel(model),
-            _ => throw new NotSupportedException($"The tokenizer.json model '{type}' is not supported (supported: BPE, Unigram, WordPiece)."),
+            "WordLevel" => new WordLevelModel(model),
+            _ => throw new NotSupportedException($"The tokenizer.json model '{type}' is not supported (supported: BPE, Unigram, WordPiece, WordLevel)."),
         };
     }
 }
