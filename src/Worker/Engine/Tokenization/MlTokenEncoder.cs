@@ -5,7 +5,7 @@ namespace TuningService.Worker.Engine.Tokenization;
 
 /// <summary>
 /// A Microsoft.ML.Tokenizers tokenizer with the special tokens split out of the text first (each becomes its id).
-/// Used for GPT-2's embedded vocabulary, vocab.json + merges.txt and the byte-level BPE tokenizer.json files.
+/// Used for GPT-2's embedded vocabulary and vocab.json + merges.txt.
 /// </summary>
 internal sealed class MlTokenEncoder : ITokenEncoder
 {

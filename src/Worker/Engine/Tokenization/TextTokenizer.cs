@@ -7,7 +7,7 @@ public enum TokenizerKind
     EmbeddedGpt2,
     /// <summary>vocab.json + merges.txt (GPT-2 style byte-level BPE).</summary>
     VocabMerges,
-    /// <summary>tokenizer.json with a byte-level BPE model (Llama 3, Qwen2, SmolLM).</summary>
+    /// <summary>tokenizer.json with a BPE, Unigram or WordPiece model (Llama 3, Qwen2, SmolLM2, Mistral, Gemma, T5, BERT).</summary>
     TokenizerJson,
     /// <summary>SentencePiece tokenizer.model (Llama 1/2, Mistral).</summary>
     SentencePiece,

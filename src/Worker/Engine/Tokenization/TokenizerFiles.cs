@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
 using TuningService.Worker.Engine.Tokenization.SentencePiece;
+using TuningService.Worker.Engine.Tokenization.TokenizerJson;
 
 namespace TuningService.Worker.Engine.Tokenization;
 
@@ -24,8 +25,9 @@ public static class TokenizerFiles
 
     /// <summary>
     /// The tokenizer of a Hugging Face model directory, in order of preference: our marker for the embedded GPT-2
-    /// vocabulary (saved next to GPT-2's vocab.json + merges.txt, or alone by older versions), tokenizer.json
-    /// (byte-level BPE), tokenizer.model (SentencePiece), vocab.json + merges.txt.
+    /// vocabulary (saved next to GPT-2's vocab.json + merges.txt, or alone by older versions), tokenizer.json (any
+    /// model, run as the Rust tokenizers library runs it; preferred over tokenizer.model as transformers'
+    /// AutoTokenizer prefers the fast tokenizer), tokenizer.model (SentencePiece), vocab.json + merges.txt.
     /// </summary>
     public static TextTokenizer Load(string directory)
     {
@@ -34,12 +36,11 @@ public static class TokenizerFiles
         if (tokenizerConfig?[EmbeddedMarker]?.GetValue<string>() == "gpt2") return Gpt2();
         var tokenizerJson = Path.Combine(directory, "tokenizer.json");
         var spModel = Path.Combine(directory, "tokenizer.model");
-        if (File.Exists(tokenizerJson) && IsByteLevelBpe(JsonNode.Parse(File.ReadAllText(tokenizerJson))!.AsObject()))
-            return FromTokenizerJson(directory, tokenizerConfig, modelConfig);
+        if (File.Exists(tokenizerJson)) return FromTokenizerJson(directory, tokenizerConfig, modelConfig);
         if (File.Exists(spModel)) return FromSentencePiece(directory, tokenizerConfig, modelConfig);
         if (File.Exists(Path.Combine(directory, "vocab.json")) && File.Exists(Path.Combine(directory, "merges.txt")))
             return FromVocabMerges(directory, tokenizerConfig, modelConfig);
-        throw new FileNotFoundException($"No supported tokenizer in {directory} (tokenizer.json with byte-level BPE, tokenizer.model, or vocab.json + merges.txt).");
+        throw new FileNotFoundException($"No supported tokenizer in {directory} (tokenizer.json, tokenizer.model, or vocab.json + merges.txt).");
     }
 
     /// <summary>
@@ -65,24 +66,13 @@ public static class TokenizerFiles
     private static TextTokenizer FromTokenizerJson(string directory, JsonObject? tokenizerConfig, JsonObject? modelConfig)
     {
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(directory, "tokenizer.json")))!.AsObject();
-        var model = json["model"]!.AsObject();
-        var vocab = model["vocab"]!.AsObject().Select(kv => KeyValuePair.Create(kv.Key, kv.Value!.GetValue<int>())).ToList();
-        var merges = model["merges"]!.AsArray().Select(m => m is JsonArray pair ? $"{pair[0]} {pair[1]}" : m!.GetValue<string>()).ToList();
-        var special = (json["added_tokens"] as JsonArray ?? []).Select(t => t!.AsObject())
-            .ToDictionary(t => t["content"]!.GetValue<string>(), t => t["id"]!.GetValue<int>());
-        var pattern = FindSplitPattern(json["pre_tokenizer"]) ?? Gpt2Pattern;
-        var options = new BpeOptions(vocab)
-        {
-            Merges = merges,
-            SpecialTokens = special,
-            ByteLevel = true,
-            PreTokenizer = new RegexPreTokenizer(new Regex(pattern, RegexOptions.Compiled), special),
-        };
-        var inner = BpeTokenizer.Create(options);
+        var encoder = new TokenizerJsonEncoder(json);
+        var special = new Dictionary<string, int>();
+        foreach (var token in encoder.AddedTokens) special[token.Content] = token.Id;
         var (bos, eos) = BosEos(tokenizerConfig, modelConfig, special);
         bool addBos = tokenizerConfig?["add_bos_token"]?.GetValue<bool>()
-            ?? (bos is not null && json["post_processor"]?.ToJsonString(Relaxed).Contains(bos) == true); // Llama 3: TemplateProcessing adds BOS
-        return new TextTokenizer(new MlTokenEncoder(inner, special), TokenizerKind.TokenizerJson, special, eos, bos, addBos, directory);
+            ?? (bos is not null && TemplateStartsWith(json["post_processor"], bos)); // Llama 3: TemplateProcessing adds BOS
+        return new TextTokenizer(encoder, TokenizerKind.TokenizerJson, special, eos, bos, addBos, directory);
     }
 
     /// <summary>
@@ -118,16 +108,13 @@ public static class TokenizerFiles
         return new TextTokenizer(new MlTokenEncoder(inner, special), TokenizerKind.VocabMerges, special, eos, bos, addBos, directory);
     }
 
-    private static bool IsByteLevelBpe(JsonObject json)
-        => json["model"]?["type"]?.GetValue<string>() == "BPE"
-           && (json["pre_tokenizer"]?.ToJsonString().Contains("ByteLevel") == true || json["decoder"]?.ToJsonString().Contains("ByteLevel") == true);
-
-    /// <summary>The regex of the first Split pre-tokenizer (Llama 3 / Qwen2 patterns), searched through Sequence nesting.</summary>
-    private static string? FindSplitPattern(JsonNode? node) => node switch
+    /// <summary>Whether the post-processor's single-sequence template (searched through Sequence) starts with <paramref name="token"/>.</summary>
+    private static bool TemplateStartsWith(JsonNode? processor, string token) => processor switch
     {
-        JsonObject o when o["type"]?.GetValue<string>() == "Split" && o["pattern"]?["Regex"] is JsonNode r => r.GetValue<string>(),
-        JsonObject o when o["pretokenizers"] is JsonArray list => list.Select(FindSplitPattern).FirstOrDefault(p => p is not null),
-        _ => null,
+        JsonObject o when o["type"]?.GetValue<string>() == "TemplateProcessing"
+            => (o["single"] as JsonArray)?.FirstOrDefault()?["SpecialToken"]?["id"]?.GetValue<string>() == token,
+        JsonObject o when o["processors"] is JsonArray list => list.Any(p => TemplateStartsWith(p, token)),
+        _ => false,
     };
 
     /// <summary>BOS/EOS strings from tokenizer_config.json, else from config.json ids, else the first special token.</summary>
@@ -155,8 +142,6 @@ public static class TokenizerFiles
 
     private static IEnumerable<(string Content, int Id)> AddedTokens(JsonObject? tokenizerConfig)
         => (tokenizerConfig?["added_tokens_decoder"] as JsonObject ?? []).Select(kv => (kv.Value!["content"]!.GetValue<string>(), int.Parse(kv.Key)));
-
-    private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static JsonObject? ReadJson(string path) => File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) as JsonObject : null;
 }
