@@ -17,7 +17,8 @@ namespace TuningService.Worker.Bench;
 /// <c>bench</c>: times the real training code. Without --dataset it trains a model of the given shape on random tokens;
 /// with --dataset FILE --model ID it runs the supervised pipeline on a JSONL file. --packing, --gradient-checkpointing,
 /// --precision bf16|fp32 (default fp32, the CPU's auto) and --lora [rank] set the job-spec fields of those names.
-/// Prints one JSON line last, with throughput and memory.
+/// --plain and --gemm-floor time the peers (a textbook TorchSharp loop, the step's GEMMs alone). Prints one JSON line
+/// last, with throughput and memory.
 /// </summary>
 public static class BenchCommand
 {
@@ -51,6 +52,11 @@ public static class BenchCommand
         if (options.ContainsKey("generate"))
             return GenerateBench.RunAsync(ShapeFromArgs(Get("arch", "gpt2"), Int("layers", 4), Int("dim", 256), Int("heads", 4), Int("kv-heads", Int("heads", 4)), Int("vocab", 50257), Math.Max(seq, 256)),
                 Int("prompt", 16), Int("tokens", 64), Int("concurrent", 8), Int("repeats", 3));
+        if (options.ContainsKey("gemm-floor"))
+        {
+            Console.WriteLine(JsonSerializer.Serialize(GemmFloorBench.Run(Int("layers", 4), Int("dim", 256), Int("vocab", 50257), seq, batch)));
+            return Task.FromResult(0);
+        }
         if (options.ContainsKey("plain"))
         {
             var (median, medianCpu, tokensPerSecond, parameters) = PlainTorchSharpLoop.Run(Int("layers", 4), Int("dim", 256), Int("heads", 4), Int("vocab", 50257), seq, batch, steps);

@@ -18,12 +18,12 @@ public sealed partial class Trainer : IStepwiseTrainer
 {
     /// <summary>The method recorded in checkpoints (supervised and instruction jobs share this trainer).</summary>
     public const string Method = "supervised";
-    private const int HeadChunkElements = 1 << 24; // logits elements per head chunk (64 MB in float32)
     private readonly CausalLanguageModel model;
     private readonly TextTokenizer tokenizer;
     private readonly List<EncodedExample> train;            // one example per row, or several when packing
     private readonly List<EncodedExample> validation;
     private readonly AdamW optimizer;
+    private readonly ChunkedHeadLoss headLoss = new();
     private readonly Device device;
     private readonly Tensor lossSinceRead, correctSinceRead; // (1) summed on the device since the last ReadMetrics
     private long labelsSinceRead;
@@ -131,15 +131,22 @@ public sealed partial class Trainer : IStepwiseTrainer
         int stepLabels = batches.Sum(b => b.LabelCount), stepTokens = batches.Sum(b => b.TokenCount);
         var lossSum = zeros(1, device: device);
         var correct = zeros(1, ScalarType.Int64, device: device);
+        var headWeight = ChunkedHeadLoss.PlainHeadWeight(model); // the hand-written head, else autograd's
         foreach (var batch in batches)
         {
             var hidden = model.HiddenStates(batch.InputIds, batch.AttentionMask, batch.PositionIds); // (B, T, C); masks only for packed rows
             var rows = hidden.reshape(-1, hidden.shape[2]).index_select(0, batch.LabelPositions);   // (N, C): labelled positions only
             // The head and loss run in row chunks with their own backward, so (N, V) logits never exist at once:
             // memory O(chunk · V) instead of O(N · V); the rows' gradient is then pushed through the trunk once.
+            if (headWeight is not null)
+            {
+                rows.backward([headLoss.ForwardBackward(headWeight, rows.detach(), batch.LabelIds, 1.0 / stepLabels, lossSum, correct)]);
+                batch.Dispose();
+                continue;
+            }
             var leaf = rows.detach().requires_grad_(true);
             // bf16: a quarter of the rows, since a chunk's float32 loss copies beside its bf16 logits would set a bf16 step's peak
-            int chunk = Math.Max(64, HeadChunkElements / model.VocabSize / (Hyperparameters.Precision == TrainingPrecision.BFloat16 ? 4 : 1));
+            int chunk = Math.Max(1, ChunkedHeadLoss.ChunkRows(model.VocabSize) / (Hyperparameters.Precision == TrainingPrecision.BFloat16 ? 4 : 1));
             for (int start = 0; start < batch.LabelCount; start += chunk)
             {
                 using var chunkScope = NewDisposeScope();
@@ -173,6 +180,7 @@ public sealed partial class Trainer : IStepwiseTrainer
     public void Dispose()
     {
         optimizer.Dispose();
+        headLoss.Dispose();
         lossSinceRead.Dispose();
         correctSinceRead.Dispose();
         gradNorm?.Dispose();
