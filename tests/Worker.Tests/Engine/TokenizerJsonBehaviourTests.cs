@@ -113,7 +113,7 @@ public sealed class TokenizerJsonBehaviourTests
     }
 
     [Theory]
-    [InlineData("""{"type":"Precompiled","precompiled_charsmap":"AA=="}""", "normalizer", "Precompiled")]
+    [InlineData("""{"type":"Nmt"}""", "normalizer", "Nmt")]
     [InlineData("""{"type":"UnicodeScripts"}""", "pre_tokenizer", "UnicodeScripts")]
     [InlineData("""{"type":"CTC"}""", "decoder", "CTC")]
     public void UnsupportedComponents_AreRefusedByName(string component, string key, string name)

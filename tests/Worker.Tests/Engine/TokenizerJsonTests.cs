@@ -14,7 +14,7 @@ public sealed class TokenizerJsonTests(ITestOutputHelper output)
     public static readonly string Folder = Path.Combine(AppContext.BaseDirectory, "Fixtures", "tokenizer-json");
 
     public static readonly string[] Families =
-        ["llama3", "qwen2", "smollm2", "roberta-like", "mistral-v0.3", "phi3", "gemma2", "llama-metaspace", "t5-like", "unigram-byte-fallback", "bert", "punctuation-split", "wordlevel"];
+        ["llama3", "qwen2", "smollm2", "roberta-like", "mistral-v0.3", "phi3", "gemma2", "llama-metaspace", "t5-like", "t5-precompiled", "unigram-byte-fallback", "bert", "punctuation-split", "wordlevel"];
 
     /// <summary>Texts every family is checked on; each family adds texts around its own added tokens.</summary>
     public static readonly string[] Texts =
@@ -26,6 +26,7 @@ public sealed class TokenizerJsonTests(ITestOutputHelper output)
         "tokenizers tokenize tokens", "The quick brown fox jumps over the lazy dog.", "\u2581already metaspace\u2581 ", "hello", " hello ",
         "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\nhello there<|im_end|>\n",
         "한국어 \u1100\u1161\u11A8 Tiếng Việt ά हिन्दी العربية", "a\u0301\u0323 \u212B \u1E9B\u0323 \u0344", "𝒜𝓁𝓅𝒽𝒶 math letters", "a𝒜b 𠀀中文𠀁 x😀y 𝟏𝟐 won't𝒜", "x\u00A0y\u2003z\u200Bw",
+        "👩\u200D👩\u200D👧 family, 🏳\uFE0F\u200D🌈 flag, 👍🏽\u200D", "ｆｉｎｅ ﬁ ﬃ ㍿ ¼ ™\u001Eg Å A\u030A ｅ\u0301", "\u001E\u3000start\u2028\u00ADsoft\u202Fend\u00A0",
     ];
 
     private const int RandomTexts = 150;
@@ -62,7 +63,8 @@ public sealed class TokenizerJsonTests(ITestOutputHelper output)
     {
         var (tokenizer, rust, _) = Load(family);
         string[] pieces = ["a", "b", "e", "é", "e\u0301", "\u0323", "A", "Z", "0", "7", "'", "s", "t", "ll", "_", "-", ".", ",", "!", " ", " ", "  ",
-            "\n", "\t", "\r\n", "▁", "😀", "中", "𝒜", "𝟏", "①", "ﬁ", "ß", "İ", "hello", "world", "the", "क", "ि", "\u00A0", "<", "|", ">"];
+            "\n", "\t", "\r\n", "▁", "😀", "中", "𝒜", "𝟏", "①", "ﬁ", "ß", "İ", "hello", "world", "the", "क", "ि", "\u00A0", "<", "|", ">",
+            "\u200D", "👩", "🏽", "ｅ", "\u3000", "\u001E", "™", "\uFE0F"];
         var added = TextsFor(family).Skip(Texts.Length).Where((_, i) => i % 8 == 7).ToArray(); // each added token on its own
         var random = new Random(12);
         var mismatches = new List<string>();

@@ -3,7 +3,7 @@
 post_processor / decoder / added-token flags of a real checkpoint family (see README.md), with a small vocabulary
 trained here on CORPUS so that merges, byte fallback and unknown characters are all exercised.
 Deterministic: run `python3 make_fixtures.py` in this folder to rebuild every <family>/tokenizer.json."""
-import collections, json, math, os
+import base64, collections, io, json, math, os
 import regex  # Debian's python3-regex: \p{L} like the Rust regex crate
 
 CORPUS = """Hello world! This is a small corpus for training tiny tokenizers. The quick brown fox jumps over the lazy dog.
@@ -147,6 +147,38 @@ def unigram_vocab(head, byte_fallback):
     return vocab
 
 
+def protobuf_fields(buffer):
+    """(field number, bytes or None) of a serialized protobuf message: enough to pull one bytes field out."""
+    def varint(at):
+        value, shift = 0, 0
+        while True:
+            byte = buffer[at]; at += 1
+            value |= (byte & 0x7F) << shift; shift += 7
+            if byte < 0x80:
+                return value, at
+    at = 0
+    while at < len(buffer):
+        key, at = varint(at)
+        wire = key & 7
+        if wire == 0:
+            _, at = varint(at); yield key >> 3, None
+        elif wire == 2:
+            size, at = varint(at); yield key >> 3, buffer[at:at + size]; at += size
+        else:
+            at += 8 if wire == 1 else 4; yield key >> 3, None
+
+
+def nmt_nfkc_charsmap():
+    """SentencePiece's built-in nmt_nfkc rules as T5's spiece.model carries them (normalizer_spec.precompiled_charsmap),
+    taken from a throwaway model: Debian's python3-sentencepiece, so run this script with /usr/bin/python3."""
+    import sentencepiece
+    model = io.BytesIO()
+    sentencepiece.SentencePieceTrainer.train(sentence_iterator=iter(CORPUS.splitlines()), model_writer=model, model_type="char",
+                                             vocab_size=60, normalization_rule_name="nmt_nfkc", num_threads=1, minloglevel=2)
+    spec = next(v for f, v in protobuf_fields(model.getvalue()) if f == 3)         # ModelProto.normalizer_spec
+    return next(v for f, v in protobuf_fields(spec) if f == 2)                      # NormalizerSpec.precompiled_charsmap
+
+
 def main():
     os.chdir(os.path.dirname(os.path.abspath(__file__)))
     llama3_specials = [("<|begin_of_text|>", {}), ("<|end_of_text|>", {}), ("<|start_header_id|>", {}),
@@ -203,6 +235,13 @@ def main():
                      dict(SpecialToken=dict(id="</s>", type_id=0))], special_tokens={"</s>": dict(id="</s>", ids=[1], tokens=["</s>"])}),
           dict(type="Metaspace", replacement="\u2581", prepend_scheme="always", split=True),
           added([(0, "<pad>", {}), (1, "</s>", {}), (2, "<unk>", {})]) + added([(len(t5_vocab), "<extra_id_0>", {})]))
+    # T5's converted tokenizer.json: its spiece.model's nmt_nfkc charsmap, then runs of spaces collapsed.
+    write("t5-precompiled", dict(type="Sequence", normalizers=[dict(type="Precompiled", precompiled_charsmap=base64.b64encode(nmt_nfkc_charsmap()).decode()),
+                                                                dict(type="Replace", pattern=dict(Regex=" {2,}"), content=" ")]),
+          dict(type="Metaspace", replacement="\u2581", prepend_scheme="always", split=True),
+          dict(type="Unigram", unk_id=2, vocab=t5_vocab, byte_fallback=False), None,
+          dict(type="Metaspace", replacement="\u2581", prepend_scheme="always", split=True),
+          added([(0, "<pad>", {}), (1, "</s>", {}), (2, "<unk>", {})]) + added([(len(t5_vocab), "<extra_id_0>", {})]))
     bf_vocab = unigram_vocab(["<unk>", "<s>", "</s>"], byte_fallback=True)
     write("unigram-byte-fallback", dict(type="Sequence", normalizers=[dict(type="NFD"), dict(type="StripAccents"), dict(type="Lowercase"), dict(type="Strip", strip_left=True, strip_right=True)]),
           dict(type="Sequence", pretokenizers=[dict(type="WhitespaceSplit"), dict(type="Metaspace", replacement="\u2581", prepend_scheme="always", split=True)]),
@@ -250,6 +289,7 @@ CONFIGS = {
     "gemma2": dict(bos_token="<bos>", eos_token="<eos>", add_bos_token=True),
     "llama-metaspace": dict(bos_token="<s>", eos_token="</s>", add_bos_token=True),
     "t5-like": dict(eos_token="</s>"),
+    "t5-precompiled": dict(eos_token="</s>"),
     "unigram-byte-fallback": dict(bos_token="<s>", eos_token="</s>"),
     "bert": dict(eos_token="[SEP]"),
     "punctuation-split": dict(eos_token="[SEP]"),

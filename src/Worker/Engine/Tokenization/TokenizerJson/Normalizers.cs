@@ -29,10 +29,11 @@ internal static class Normalizers
             "StripAccents" => new StripAccentsNormalizer(),
             "Prepend" => new PrependNormalizer(o["prepend"]!.GetValue<string>()),
             "Replace" => new ReplaceNormalizer(Patterns.Read(o["pattern"]!), o["content"]!.GetValue<string>()),
+            "Precompiled" => PrecompiledNormalizer.Read(o),
             "Sequence" => new SequenceNormalizer((o["normalizers"] as JsonArray ?? []).Select(n => Read(n)!).ToArray()),
             "BertNormalizer" => new BertNormalizer(o["clean_text"]?.GetValue<bool>() ?? true, o["handle_chinese_chars"]?.GetValue<bool>() ?? true,
                 o["strip_accents"]?.GetValue<bool?>(), o["lowercase"]?.GetValue<bool>() ?? true),
-            _ => throw new NotSupportedException($"The tokenizer.json normalizer '{type}' is not supported (supported: NFC, NFD, NFKC, NFKD, Lowercase, Strip, StripAccents, Prepend, Replace, Sequence, BertNormalizer)."),
+            _ => throw new NotSupportedException($"The tokenizer.json normalizer '{type}' is not supported (supported: NFC, NFD, NFKC, NFKD, Lowercase, Strip, StripAccents, Prepend, Replace, Precompiled, Sequence, BertNormalizer)."),
         };
     }
 

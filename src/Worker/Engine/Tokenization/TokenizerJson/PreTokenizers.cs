@@ -216,8 +216,9 @@ internal sealed class MetaspacePreTokenizer(string replacement, string prependSc
     {
         var builder = new AlignedTextBuilder(piece.OriginalStart);
         bool prepend = prependScheme switch { "always" => true, "first" => piece.OriginalStart == 0, _ => false };
-        // The library replaces spaces first, then prepends unless the text starts with the replacement.
-        if (prepend && !piece.Text.StartsWith(' ') && !piece.Text.StartsWith(replacement)) builder.Append(replacement, piece.OriginalSpan(0, 0));
+        // The library replaces spaces first, then prepends unless the text starts with the replacement or is empty
+        // (a normalizer can empty a piece: a Precompiled charsmap removes control characters).
+        if (prepend && piece.Length > 0 && !piece.Text.StartsWith(' ') && !piece.Text.StartsWith(replacement)) builder.Append(replacement, piece.OriginalSpan(0, 0));
         for (int i = 0; i < piece.Length; i++)
         {
             if (piece.Text[i] == ' ') builder.Append(replacement, piece.Spans[i]);
