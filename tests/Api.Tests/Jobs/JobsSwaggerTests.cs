@@ -38,6 +38,9 @@ public sealed class JobsSwaggerTests(JobsApiFactory api) : IClassFixture<JobsApi
         Assert.False(supervised.GetProperty("gradient_checkpointing").GetProperty("default").GetBoolean());
         Assert.Equal(Precisions.Auto, supervised.GetProperty("precision").GetProperty("default").GetString());
         Assert.Contains("bf16", supervised.GetProperty("precision").GetProperty("description").GetString());
+        var ppoPrecision = schemas.GetProperty("PpoHyperparameters").GetProperty("properties").GetProperty("precision").GetProperty("description").GetString();
+        Assert.Contains("ppo", ppoPrecision);                      // every method trains in bf16: the text says what the RLHF methods keep in float32
+        Assert.DoesNotContain("supervised and instruction only", ppoPrecision);
         Assert.False(supervised.GetProperty("learning_rate").TryGetProperty("default", out _));
     }
 }

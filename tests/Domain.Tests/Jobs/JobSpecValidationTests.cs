@@ -82,11 +82,11 @@ public sealed class JobSpecValidationTests
         { Method("reward_model", "\"packing\":true"), "method.reward_model.hyperparameters.packing", "invalid_value" },
         { Ppo("\"packing\":true"), "method.ppo.hyperparameters.packing", "invalid_value" },
         { Method("supervised", "\"gradient_checkpointing\":1"), "method.supervised.hyperparameters.gradient_checkpointing", "invalid_type" },
-        // precision: auto | bf16 | fp32; bf16 for supervised and instruction only
+        // precision: auto | bf16 | fp32, for every method
         { Method("supervised", "\"precision\":\"fp16\""), "method.supervised.hyperparameters.precision", "invalid_value" },
         { Method("instruction", "\"precision\":16"), "method.instruction.hyperparameters.precision", "invalid_type" },
-        { Method("dpo", "\"precision\":\"bf16\""), "method.dpo.hyperparameters.precision", "invalid_value" },
-        { Ppo("\"precision\":\"bf16\""), "method.ppo.hyperparameters.precision", "invalid_value" },
+        { Method("dpo", "\"precision\":\"bfloat16\""), "method.dpo.hyperparameters.precision", "invalid_value" },
+        { Ppo("\"precision\":\"fp16\""), "method.ppo.hyperparameters.precision", "invalid_value" },
         // reward_model
         { Method("reward_model", "\"margin\":-1"), "method.reward_model.hyperparameters.margin", "invalid_value" },
         { Method("reward_model", "\"center_rewards_coefficient\":11"), "method.reward_model.hyperparameters.center_rewards_coefficient", "invalid_value" },
@@ -172,6 +172,9 @@ public sealed class JobSpecValidationTests
     [InlineData("""{"model":"m","training_file":"f","method":{"type":"supervised","supervised":{"hyperparameters":{"precision":"bf16","lora":{"r":8}}}}}""")]
     [InlineData("""{"model":"m","training_file":"f","method":{"type":"reward_model","reward_model":{"hyperparameters":{"precision":"fp32"}}}}""")]
     [InlineData("""{"model":"m","training_file":"f","method":{"type":"dpo","dpo":{"hyperparameters":{"precision":"auto"}}}}""")]
+    [InlineData("""{"model":"m","training_file":"f","method":{"type":"reward_model","reward_model":{"hyperparameters":{"precision":"bf16","lora":{"r":8}}}}}""")]
+    [InlineData("""{"model":"m","training_file":"f","method":{"type":"dpo","dpo":{"hyperparameters":{"precision":"bf16"}}}}""")]
+    [InlineData("""{"model":"m","training_file":"f","method":{"type":"ppo","ppo":{"hyperparameters":{"reward_model":"ft:rm","precision":"bf16"}}}}""")]
     [InlineData("""{"model":"m","training_file":"f","method":{"type":"dpo","dpo":{"hyperparameters":{"packing":false,"gradient_checkpointing":true}}}}""")]
     [InlineData("""{"model":"m","training_file":"f","integrations":[],"unknown_top_level":1}""")]
     [InlineData("""{"model":"m","training_file":"f","method":{"type":"ppo","ppo":{"hyperparameters":{"reward_model":"ft:rm","rollout_batch_size":12,"num_mini_batches":4}}}}""")]

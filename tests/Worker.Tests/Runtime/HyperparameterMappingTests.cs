@@ -68,7 +68,9 @@ public sealed class HyperparameterMappingTests
     [InlineData(MethodTypes.Instruction, "\"precision\":\"auto\"", DeviceType.CUDA, TrainingPrecision.BFloat16)]
     [InlineData(MethodTypes.Supervised, "\"precision\":\"fp32\"", DeviceType.CUDA, TrainingPrecision.Float32)]
     [InlineData(MethodTypes.Supervised, "\"precision\":\"bf16\"", DeviceType.CPU, TrainingPrecision.BFloat16)]
-    [InlineData(MethodTypes.Dpo, "", DeviceType.CUDA, TrainingPrecision.Float32)] // trains in fp32 for now
+    [InlineData(MethodTypes.Dpo, "", DeviceType.CUDA, TrainingPrecision.BFloat16)]
+    [InlineData(MethodTypes.RewardModel, "\"precision\":\"auto\"", DeviceType.CUDA, TrainingPrecision.BFloat16)]
+    [InlineData(MethodTypes.Ppo, "", DeviceType.CPU, TrainingPrecision.Float32)]
     public void PrecisionAuto_IsBf16OnCudaAndFp32OnCpu_AndAnExplicitPrecisionIsKept(string method, string hyperparameters, DeviceType device, TrainingPrecision expected)
     {
         var spec = Resolve(Method(method, hyperparameters)).Method!.Selected!;

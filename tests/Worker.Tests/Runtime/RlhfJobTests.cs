@@ -1,6 +1,7 @@
 using System.Text.Json;
 using TuningService.Domain.Jobs;
 using TuningService.Domain.Models;
+using TuningService.Worker.Engine.Checkpoints;
 using TuningService.Worker.Tests.Engine.Rlhf;
 
 namespace TuningService.Worker.Tests.Runtime;
@@ -117,6 +118,40 @@ public sealed class RlhfJobTests(RuntimeDatabase database) : IClassFixture<Runti
         var last = Metrics(events)[^1];
         Assert.All(["rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins", "logps/chosen", "logps/rejected"],
             k => Assert.True(last.TryGetProperty(k, out _), k));
+    }
+
+    [Fact]
+    public async Task Bf16LoraRewardModelAndPpoJobs_OnTheCpu_TrainInBf16_AndDeliverFloat32Weights()
+    {
+        var pairs = await database.AddFileAsync("preference", PolitePreferences.JsonLines(8, seed: 1));
+        var rewardJobId = await database.SubmitAsync("reward_model", pairs,
+            new { n_epochs = 1, batch_size = 4, learning_rate = 1e-3, precision = "bf16", lora = new { r = 4 } });
+        using var worker = WorkerProcess.Start(database.ConnectionString, database.ArtifactsRoot, "w-rlhf-bf16");
+        var rewardJob = await database.WaitForAsync(rewardJobId, j => JobStatus.IsTerminal(j.Status), Timeout, () => worker.Output);
+
+        Assert.Equal(JobStatus.Succeeded, rewardJob.Status);
+        Assert.Contains(await database.EventsAsync(rewardJobId), e => e.Message.Contains("training in bf16."));
+        string rewardPath;
+        await using (var db = database.CreateDbContext())
+            rewardPath = Path.Combine(database.ArtifactsRoot, db.Models.Single(m => m.Id == rewardJob.FineTunedModel).ArtifactPath);
+        var weights = Safetensors.Read(Path.Combine(rewardPath, "model.safetensors"));
+        Assert.Contains("score.weight", weights.Keys);
+        Assert.All(weights.Values, w => Assert.Equal(TorchSharp.torch.ScalarType.Float32, w.dtype)); // the head too
+        foreach (var w in weights.Values) w.Dispose();
+
+        var prompts = await database.AddFileAsync("prompt_only", PolitePreferences.PromptLines(4, seed: 3));
+        var ppoJobId = await database.SubmitAsync("ppo", prompts, new
+        {
+            reward_model = rewardJob.FineTunedModel, learning_rate = 1e-4, rollout_batch_size = 4, total_episodes = 4,
+            response_length = 4, ppo_epochs = 1, num_mini_batches = 2, precision = "bf16", lora = new { r = 4 },
+        });
+        var ppoJob = await database.WaitForAsync(ppoJobId, j => JobStatus.IsTerminal(j.Status), Timeout, () => worker.Output);
+
+        Assert.Equal(JobStatus.Succeeded, ppoJob.Status);
+        var events = await database.EventsAsync(ppoJobId);
+        Assert.Contains(events, e => e.Message.Contains("training in bf16."));
+        Assert.All(["objective/kl", "objective/scores", "loss/policy_avg", "loss/value_avg"],
+            k => Assert.True(double.IsFinite(Metrics(events)[^1].GetProperty(k).GetDouble()), k));
     }
 
     private static List<JsonElement> Metrics(IEnumerable<JobEvent> events)

@@ -225,8 +225,6 @@ public static class Precisions
     /// <summary>float32 throughout.</summary>
     public const string Float32 = "fp32";
     public static readonly IReadOnlyList<string> All = [Auto, BFloat16, Float32];
-    /// <summary>Methods that may train in bf16 (the reward model, DPO and PPO trainers train in fp32 for now).</summary>
-    public static readonly IReadOnlyList<string> BFloat16Methods = [MethodTypes.Supervised, MethodTypes.Instruction];
 }
 
 public static class LrSchedulers

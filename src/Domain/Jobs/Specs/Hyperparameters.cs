@@ -70,7 +70,9 @@ public abstract record TrainingHyperparameters
     /// <summary>
     /// auto | bf16 | fp32: the number format of weights and activations. bf16 keeps the optimizer state (and, for a full
     /// fine-tune, master weights) in fp32 and reduces the loss in fp32; with LoRA the frozen base is bf16 and only the
-    /// adapters are fp32. auto (default) = bf16 on a CUDA worker, fp32 on a CPU worker. bf16: supervised and instruction only.
+    /// adapters are fp32. auto (default) = bf16 on a CUDA worker, fp32 on a CPU worker, for every method. reward_model, dpo and
+    /// ppo: the trained model (with its scalar head) as above, the frozen reference and reward model in bf16; log-probabilities,
+    /// rewards, KL and advantages in fp32.
     /// </summary>
     /// <example>auto</example>
     public string? Precision { get; init; }

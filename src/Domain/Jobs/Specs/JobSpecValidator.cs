@@ -117,8 +117,6 @@ public class TrainingHyperparametersValidator<T> : AbstractValidator<T> where T 
         {
             RuleFor(h => h.Packing).NotEqual(true).WithErrorCode("invalid_value")
                 .WithMessage($"packing applies only to {string.Join(" and ", MethodTypes.Packable)} jobs (one sequence per example).");
-            RuleFor(h => h.Precision).NotEqual(Precisions.BFloat16).WithErrorCode("invalid_value")
-                .WithMessage($"precision bf16 applies only to {string.Join(" and ", Precisions.BFloat16Methods)} jobs for now (the other methods train in fp32).");
         }
     }
 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using TuningService.Worker.Engine.Models;
 using TuningService.Worker.Engine.Training;
 using static TorchSharp.torch;
@@ -37,6 +38,8 @@ public sealed class DpoTrainer : PairwiseTrainer
     {
         this.policy = policy;
         this.settings = settings;
+        // A separate reference is only read: bf16 like the policy (the policy itself was cast by the base constructor).
+        if (hyperparameters.Precision == TrainingPrecision.BFloat16 && !ReferenceEquals(reference, policy)) reference.to(ScalarType.BFloat16);
         referenceTrain = ReferenceLogProbs(reference, train, hyperparameters.BatchSize, padId);
         referenceValidation = ReferenceLogProbs(reference, validation, hyperparameters.BatchSize, padId);
     }

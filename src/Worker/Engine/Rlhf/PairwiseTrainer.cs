@@ -11,6 +11,7 @@ namespace TuningService.Worker.Engine.Rlhf;
 /// The loop shared by the trainers on preference pairs (reward model, DPO), read top to bottom:
 /// learning rate, forward/backward over the step's micro-batches, clip, step. Each epoch visits the pairs in
 /// an order that depends only on (seed, epoch), so the data position of a step is a function of the step.
+/// In bf16 the trained model is cast here (<see cref="MixedPrecision.PrepareTrained"/>); losses and metrics are float32.
 /// </summary>
 public abstract class PairwiseTrainer : IStepwiseTrainer
 {
@@ -37,7 +38,8 @@ public abstract class PairwiseTrainer : IStepwiseTrainer
         this.padId = padId;
         Device = trained.parameters().First().device;
         CheckpointedBlock.Configure(trained, hyperparameters.GradientCheckpointing, hyperparameters.Lora?.Dropout ?? 0);
-        optimizer = new AdamW(trained.named_parameters().Where(p => p.parameter.requires_grad), hyperparameters);
+        var masterWeights = MixedPrecision.PrepareTrained(trained, hyperparameters.Precision, fullFineTune: hyperparameters.Lora is null);
+        optimizer = new AdamW(trained.named_parameters().Where(p => p.parameter.requires_grad), hyperparameters, masterWeights);
         PairsPerStep = hyperparameters.BatchSize * hyperparameters.GradientAccumulationSteps;
         StepsPerEpoch = (train.Count + PairsPerStep - 1) / PairsPerStep;
         TotalSteps = hyperparameters.NEpochs * StepsPerEpoch;

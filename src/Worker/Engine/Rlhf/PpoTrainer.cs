@@ -13,6 +13,8 @@ namespace TuningService.Worker.Engine.Rlhf;
 /// advantages with GAE, and runs ppo_epochs passes of clipped policy and value losses over shuffled minibatches.
 /// The scorer is any <see cref="SequenceScorer"/>: the frozen reward model in jobs, a known function in tests.
 /// Dropout stays off throughout (eval mode), so rollout and training log-probabilities agree.
+/// In bf16 the policy, value model and reference are cast here (the scorer is the caller's: PpoMethod casts the reward
+/// model); log-probabilities, values, scores, KL, advantages and losses are float32.
 /// </summary>
 public sealed class PpoTrainer : IStepwiseTrainer
 {
@@ -45,8 +47,10 @@ public sealed class PpoTrainer : IStepwiseTrainer
         this.decode = decode ?? (ids => string.Join(" ", ids));
         foreach (var (_, p) in reference.named_parameters()) p.requires_grad = false;
         trained = new PolicyAndValue(policy, valueModel);
+        var masterWeights = MixedPrecision.PrepareTrained(trained, hyperparameters.Precision, fullFineTune: hyperparameters.Lora is null);
+        if (hyperparameters.Precision == TrainingPrecision.BFloat16) reference.to(ScalarType.BFloat16);   // only read
         CheckpointedBlock.Configure(trained, hyperparameters.GradientCheckpointing, hyperparameters.Lora?.Dropout ?? 0);
-        optimizer = new AdamW(trained.named_parameters().Where(p => p.parameter.requires_grad), hyperparameters);
+        optimizer = new AdamW(trained.named_parameters().Where(p => p.parameter.requires_grad), hyperparameters, masterWeights);
         TotalSteps = (int)Math.Max(1, settings.TotalEpisodes / settings.RolloutBatchSize);
         klCoef = settings.KlCoef;
     }

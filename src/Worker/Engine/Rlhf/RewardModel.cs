@@ -39,9 +39,16 @@ public sealed class RewardModel : nn.Module
 
     public int? PadTokenId { get; }
 
-    /// <summary>Value at every position (B, T). <paramref name="attentionMask"/> (B, T) is needed for left padding only.</summary>
+    /// <summary>
+    /// Value at every position (B, T), in float32 whatever the model's precision (a bf16 model's hidden states and head are
+    /// widened for the head's dot product). <paramref name="attentionMask"/> (B, T) is needed for left padding only.
+    /// </summary>
     public Tensor Values(Tensor inputIds, Tensor? attentionMask = null)
-        => score.forward(backbone.HiddenStates(inputIds, attentionMask)).squeeze(-1);       // (B, T, C) -> (B, T)
+    {
+        var hidden = backbone.HiddenStates(inputIds, attentionMask);                                  // (B, T, C)
+        if (hidden.dtype == ScalarType.Float32 && score.weight!.dtype == ScalarType.Float32) return score.forward(hidden).squeeze(-1);
+        return nn.functional.linear(hidden.to(ScalarType.Float32), score.weight!.to(ScalarType.Float32)).squeeze(-1); // (B, T)
+    }
 
     /// <summary>Reward of each sequence (B), given <paramref name="lastIndex"/> (B), the position of its last real token.</summary>
     public Tensor Rewards(Tensor inputIds, Tensor lastIndex, Tensor? attentionMask = null)
@@ -70,7 +77,7 @@ public sealed class RewardModel : nn.Module
         HfCheckpoint.Save(backbone, directory, ScalarType.Float32, maxShardBytes: long.MaxValue);
         var file = Path.Combine(directory, "model.safetensors");
         var tensors = Safetensors.Read(file);
-        tensors[ScoreWeight] = score.weight!.detach().cpu().contiguous();
+        tensors[ScoreWeight] = score.weight!.detach().cpu().to(ScalarType.Float32).contiguous(); // delivered in float32, as the backbone
         if (tensors.Remove(LanguageModelHead, out var head)) head.Dispose(); // *ForSequenceClassification has no lm_head
         Safetensors.Write(file, tensors, new Dictionary<string, string> { ["format"] = "pt" });
         foreach (var t in tensors.Values) t.Dispose();

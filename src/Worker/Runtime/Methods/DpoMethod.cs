@@ -2,6 +2,7 @@ using TorchSharp;
 using TuningService.Worker.Engine.Checkpoints;
 using TuningService.Worker.Engine.Data;
 using TuningService.Worker.Engine.Rlhf;
+using TuningService.Worker.Engine.Training;
 using static TorchSharp.torch;
 
 namespace TuningService.Worker.Runtime.Methods;
@@ -18,14 +19,19 @@ public sealed class DpoMethod : ITrainingMethod
     {
         var job = run.Job;
         var spec = JobSpecs.HyperparametersOf<Domain.Jobs.Specs.DpoHyperparameters>(job);
-        var hp = HyperparameterMapping.FromSpec(spec, job.Seed, run.MetricsInterval);
+        var hp = HyperparameterMapping.FromSpec(spec, job.Seed, run.MetricsInterval, run.Device.type);
         var settings = HyperparameterMapping.Dpo(spec);
 
         using var loaded = run.Models.Load(job.ProjectId, job.Model, job.Seed);
         manual_seed(job.Seed);
-        if (hp.Lora is { } lora) LoraAdapter.Attach(loaded.Model, lora);
+        if (hp.Lora is { } lora)
+        {
+            MixedPrecision.Prepare(loaded.Model, hp.Precision, fullFineTune: false); // bf16: the base, before the float32 adapters
+            LoraAdapter.Attach(loaded.Model, lora);
+        }
         loaded.Model.to(run.Device);
-        run.Reporter.Info($"Model {job.Model} loaded ({loaded.Model.Config.ParameterCount():N0} parameters) on {run.Device.type}; it is also the frozen reference.");
+        run.Reporter.Info($"Model {job.Model} loaded ({loaded.Model.Config.ParameterCount():N0} parameters) on {run.Device.type}; it is also the frozen reference; " +
+            $"training in {hp.Precision.SpecName()}{SupervisedMethod.PrecisionNote(spec, hp)}.", new { precision = hp.Precision.SpecName() });
 
         var template = ChatTemplate.Of(loaded.Tokenizer);
         int maxLength = hp.WithinContext(loaded.Model.Config.MaxPositionEmbeddings, job).MaxSeqLength;

@@ -12,7 +12,7 @@ namespace TuningService.Worker.Runtime.Methods;
 /// </summary>
 public static class HyperparameterMapping
 {
-    /// <param name="device">The worker's device, which resolves precision auto: bf16 on CUDA (for the methods that train in bf16), else fp32.</param>
+    /// <param name="device">The worker's device, which resolves precision auto: bf16 on CUDA, else fp32.</param>
     public static TrainingHyperparameters FromSpec(Spec.TrainingHyperparameters spec, long seed, int metricsInterval, DeviceType device = DeviceType.CPU)
     {
         var path = PathOf(spec);
@@ -48,14 +48,13 @@ public static class HyperparameterMapping
 
     /// <summary>
     /// The spec's precision, auto (or absent, in specs stored before the field existed) resolved for this worker's device:
-    /// bf16 on CUDA for supervised and instruction jobs, fp32 otherwise (on the CPU, and for the methods that train in fp32).
+    /// bf16 on CUDA, fp32 on the CPU, for every method.
     /// </summary>
     public static TrainingPrecision Precision(Spec.TrainingHyperparameters spec, DeviceType device) => (spec.Precision ?? Spec.HyperparameterRanges.DefaultPrecision) switch
     {
         Spec.Precisions.BFloat16 => TrainingPrecision.BFloat16,
         Spec.Precisions.Float32 => TrainingPrecision.Float32,
-        Spec.Precisions.Auto => device == DeviceType.CUDA && spec is Spec.SupervisedHyperparameters or Spec.InstructionHyperparameters
-            ? TrainingPrecision.BFloat16 : TrainingPrecision.Float32,
+        Spec.Precisions.Auto => device == DeviceType.CUDA ? TrainingPrecision.BFloat16 : TrainingPrecision.Float32,
         var other => throw JobFailures.Fail(JobFailures.InvalidHyperparameters, $"precision '{other}' is not auto, bf16 or fp32.", $"{PathOf(spec)}.precision"),
     };
 

@@ -3,6 +3,7 @@ using TuningService.Domain.Models;
 using TuningService.Worker.Engine.Checkpoints;
 using TuningService.Worker.Engine.Data;
 using TuningService.Worker.Engine.Rlhf;
+using TuningService.Worker.Engine.Training;
 using static TorchSharp.torch;
 
 namespace TuningService.Worker.Runtime.Methods;
@@ -20,7 +21,7 @@ public sealed class PpoMethod : ITrainingMethod
     {
         var job = run.Job;
         var spec = JobSpecs.HyperparametersOf<Domain.Jobs.Specs.PpoHyperparameters>(job);
-        var hp = HyperparameterMapping.FromSpec(spec, job.Seed, run.MetricsInterval);
+        var hp = HyperparameterMapping.FromSpec(spec, job.Seed, run.MetricsInterval, run.Device.type);
         var settings = HyperparameterMapping.Ppo(spec);
         var rewardDirectory = RewardModelDirectory(run, spec.RewardModel);
 
@@ -32,17 +33,21 @@ public sealed class PpoMethod : ITrainingMethod
                 $"The reward model's vocabulary ({reward.Backbone.VocabSize} tokens) differs from the policy's ({loaded.Model.VocabSize}): train the reward model from the same base.",
                 "method.ppo.hyperparameters.reward_model");
         foreach (var (_, p) in reward.named_parameters()) p.requires_grad = false;
-        var reference = Optimization.FrozenCopy(loaded.Model);
+        if (hp.Precision == TrainingPrecision.BFloat16) reward.to(ScalarType.BFloat16);   // only read; it scores in float32
+        var reference = Optimization.FrozenCopy(loaded.Model);             // the trainer casts it with the policy
         manual_seed(job.Seed);
         if (hp.Lora is { } lora)
         {
+            MixedPrecision.Prepare(loaded.Model, hp.Precision, fullFineTune: false); // bf16: the bases, before the float32 adapters
+            MixedPrecision.Prepare(valueModel, hp.Precision, fullFineTune: false);
             LoraAdapter.Attach(loaded.Model, lora);
             LoraAdapter.Attach(valueModel.Backbone, lora);           // the value head itself stays fully trainable
         }
         foreach (var module in new nn.Module[] { loaded.Model, reference, reward, valueModel }) module.to(run.Device);
         reward.eval();
         run.Reporter.Info($"Policy {job.Model} and reward model {spec.RewardModel} loaded on {run.Device.type}; " +
-            "the reference is a frozen copy of the policy, the value model starts from the reward model.");
+            $"the reference is a frozen copy of the policy, the value model starts from the reward model; training in {hp.Precision.SpecName()}{SupervisedMethod.PrecisionNote(spec, hp)}.",
+            new { precision = hp.Precision.SpecName() });
 
         var template = ChatTemplate.Of(loaded.Tokenizer);
         // Prompt and response share max_seq_length (the API refuses a response_length that leaves the prompt no room).

@@ -3,6 +3,7 @@ using TuningService.Domain.Models;
 using TuningService.Worker.Engine.Checkpoints;
 using TuningService.Worker.Engine.Data;
 using TuningService.Worker.Engine.Rlhf;
+using TuningService.Worker.Engine.Training;
 using static TorchSharp.torch;
 
 namespace TuningService.Worker.Runtime.Methods;
@@ -19,16 +20,21 @@ public sealed class RewardModelMethod : ITrainingMethod
     {
         var job = run.Job;
         var spec = JobSpecs.HyperparametersOf<Domain.Jobs.Specs.RewardModelHyperparameters>(job);
-        var hp = HyperparameterMapping.FromSpec(spec, job.Seed, run.MetricsInterval);
+        var hp = HyperparameterMapping.FromSpec(spec, job.Seed, run.MetricsInterval, run.Device.type);
         var settings = HyperparameterMapping.RewardModel(spec);
 
         using var loaded = run.Models.Load(job.ProjectId, job.Model, job.Seed);
         manual_seed(job.Seed);
         var model = new RewardModel(loaded.Model, loaded.Tokenizer.PadId);
         if (loaded.Directory is { } directory && model.LoadHead(directory)) run.Reporter.Info($"Continuing from the reward head of {job.Model}.");
-        if (hp.Lora is { } lora) LoraAdapter.Attach(loaded.Model, lora);   // the head stays fully trainable
+        if (hp.Lora is { } lora)
+        {
+            MixedPrecision.Prepare(model, hp.Precision, fullFineTune: false); // bf16: the base and head, before the float32 adapters
+            LoraAdapter.Attach(loaded.Model, lora);   // the head stays fully trainable
+        }
         model.to(run.Device);
-        run.Reporter.Info($"Model {job.Model} loaded with a scalar reward head ({loaded.Model.Config.ParameterCount():N0} backbone parameters) on {run.Device.type}.");
+        run.Reporter.Info($"Model {job.Model} loaded with a scalar reward head ({loaded.Model.Config.ParameterCount():N0} backbone parameters) on {run.Device.type}; " +
+            $"training in {hp.Precision.SpecName()}{SupervisedMethod.PrecisionNote(spec, hp)}.", new { precision = hp.Precision.SpecName() });
 
         var template = ChatTemplate.Of(loaded.Tokenizer);
         int maxLength = hp.WithinContext(loaded.Model.Config.MaxPositionEmbeddings, job).MaxSeqLength;

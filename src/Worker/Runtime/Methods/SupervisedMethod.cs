@@ -58,7 +58,8 @@ public sealed class SupervisedMethod : ITrainingMethod
         return new MethodResult(StopReason.None, outcome.TrainedTokens, modelPath, Architecture: loaded.Model.Config.ModelType);
     }
 
-    private static string PrecisionNote(Domain.Jobs.Specs.TrainingHyperparameters spec, TrainingHyperparameters hyperparameters) =>
+    /// <summary>How precision auto was resolved, for the model-loaded event of every method (empty when the job named one).</summary>
+    internal static string PrecisionNote(Domain.Jobs.Specs.TrainingHyperparameters spec, TrainingHyperparameters hyperparameters) =>
         (spec.Precision ?? Domain.Jobs.Specs.Precisions.Auto) != Domain.Jobs.Specs.Precisions.Auto ? ""
             : hyperparameters.Precision == TrainingPrecision.BFloat16 ? " (precision auto: bf16 on a GPU)" : " (precision auto: fp32 on the CPU)";
 
