@@ -145,8 +145,8 @@ public sealed partial class Trainer : IStepwiseTrainer
                 continue;
             }
             var leaf = rows.detach().requires_grad_(true);
-            // bf16: a quarter of the rows, since a chunk's float32 loss copies beside its bf16 logits would set a bf16 step's peak
-            int chunk = Math.Max(1, ChunkedHeadLoss.ChunkRows(model.VocabSize) / (Hyperparameters.Precision == TrainingPrecision.BFloat16 ? 4 : 1));
+            // bf16: an eighth of the rows, since a chunk's float32 loss copies beside its bf16 logits would set a bf16 step's peak
+            int chunk = Math.Max(1, ChunkedHeadLoss.ChunkRows(model.VocabSize) / (Hyperparameters.Precision == TrainingPrecision.BFloat16 ? 8 : 1));
             for (int start = 0; start < batch.LabelCount; start += chunk)
             {
                 using var chunkScope = NewDisposeScope();
