@@ -31,7 +31,7 @@ public sealed class DpoMethod : ITrainingMethod
         }
         loaded.Model.to(run.Device);
         run.Reporter.Info($"Model {job.Model} loaded ({loaded.Model.Config.ParameterCount():N0} parameters) on {run.Device.type}; it is also the frozen reference; " +
-            $"training in {hp.Precision.SpecName()}{SupervisedMethod.PrecisionNote(spec, hp)}.", new { precision = hp.Precision.SpecName() });
+            $"{HyperparameterMapping.TrainingIn(spec, hp)}.", new { precision = hp.Precision.SpecName() });
 
         var template = ChatTemplate.Of(loaded.Tokenizer);
         int maxLength = hp.WithinContext(loaded.Model.Config.MaxPositionEmbeddings, job).MaxSeqLength;

@@ -47,6 +47,17 @@ public static class HyperparameterMapping
     }
 
     /// <summary>
+    /// "training in bf16" or "training in fp32", with how auto resolved when the job left precision to it: the phrase every
+    /// method's model-loaded event ends with.
+    /// </summary>
+    public static string TrainingIn(Spec.TrainingHyperparameters spec, TrainingHyperparameters hyperparameters)
+    {
+        var note = (spec.Precision ?? Spec.Precisions.Auto) != Spec.Precisions.Auto ? ""
+            : hyperparameters.Precision == TrainingPrecision.BFloat16 ? " (precision auto: bf16 on a GPU)" : " (precision auto: fp32 on the CPU)";
+        return $"training in {hyperparameters.Precision.SpecName()}{note}";
+    }
+
+    /// <summary>
     /// The spec's precision, auto (or absent, in specs stored before the field existed) resolved for this worker's device:
     /// bf16 on CUDA, fp32 on the CPU, for every method.
     /// </summary>

@@ -46,7 +46,7 @@ public sealed class PpoMethod : ITrainingMethod
         foreach (var module in new nn.Module[] { loaded.Model, reference, reward, valueModel }) module.to(run.Device);
         reward.eval();
         run.Reporter.Info($"Policy {job.Model} and reward model {spec.RewardModel} loaded on {run.Device.type}; " +
-            $"the reference is a frozen copy of the policy, the value model starts from the reward model; training in {hp.Precision.SpecName()}{SupervisedMethod.PrecisionNote(spec, hp)}.",
+            $"the reference is a frozen copy of the policy, the value model starts from the reward model; {HyperparameterMapping.TrainingIn(spec, hp)}.",
             new { precision = hp.Precision.SpecName() });
 
         var template = ChatTemplate.Of(loaded.Tokenizer);

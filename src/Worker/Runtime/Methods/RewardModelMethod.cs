@@ -34,7 +34,7 @@ public sealed class RewardModelMethod : ITrainingMethod
         }
         model.to(run.Device);
         run.Reporter.Info($"Model {job.Model} loaded with a scalar reward head ({loaded.Model.Config.ParameterCount():N0} backbone parameters) on {run.Device.type}; " +
-            $"training in {hp.Precision.SpecName()}{SupervisedMethod.PrecisionNote(spec, hp)}.", new { precision = hp.Precision.SpecName() });
+            $"{HyperparameterMapping.TrainingIn(spec, hp)}.", new { precision = hp.Precision.SpecName() });
 
         var template = ChatTemplate.Of(loaded.Tokenizer);
         int maxLength = hp.WithinContext(loaded.Model.Config.MaxPositionEmbeddings, job).MaxSeqLength;

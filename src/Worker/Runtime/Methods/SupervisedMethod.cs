@@ -23,7 +23,7 @@ public sealed class SupervisedMethod : ITrainingMethod
         if (hyperparameters.Lora is not null) MixedPrecision.Prepare(loaded.Model, hyperparameters.Precision, fullFineTune: false);
         loaded.Model.to(run.Device);
         run.Reporter.Info($"Model {job.Model} loaded ({loaded.Model.Config.ParameterCount():N0} parameters, {loaded.Model.Config.Architecture}) on {run.Device.type}; " +
-            $"training in {hyperparameters.Precision.SpecName()}{PrecisionNote(spec, hyperparameters)}.", new { precision = hyperparameters.Precision.SpecName() });
+            $"{HyperparameterMapping.TrainingIn(spec, hyperparameters)}.", new { precision = hyperparameters.Precision.SpecName() });
 
         var template = ChatTemplate.Of(loaded.Tokenizer);
         var training = ReadExamples(run, job.TrainingFileId, "training_file", template);
@@ -57,11 +57,6 @@ public sealed class SupervisedMethod : ITrainingMethod
             trainer.SaveAdapter(Path.Combine(run.Artifacts.FullPath(modelPath), Domain.Models.ModelRecord.AdapterDirectory), job.Model);
         return new MethodResult(StopReason.None, outcome.TrainedTokens, modelPath, Architecture: loaded.Model.Config.ModelType);
     }
-
-    /// <summary>How precision auto was resolved, for the model-loaded event of every method (empty when the job named one).</summary>
-    internal static string PrecisionNote(Domain.Jobs.Specs.TrainingHyperparameters spec, TrainingHyperparameters hyperparameters) =>
-        (spec.Precision ?? Domain.Jobs.Specs.Precisions.Auto) != Domain.Jobs.Specs.Precisions.Auto ? ""
-            : hyperparameters.Precision == TrainingPrecision.BFloat16 ? " (precision auto: bf16 on a GPU)" : " (precision auto: fp32 on the CPU)";
 
     private static Trainer CreateTrainer(TrainingRun run, Engine.LoadedModel loaded, List<TrainingExample> training,
         List<TrainingExample>? validation, TrainingHyperparameters hyperparameters)

@@ -13,6 +13,7 @@ internal static class UnicodeNormalization
     private static readonly Dictionary<int, byte> CombiningClass = [];
     private static readonly Dictionary<int, (bool Compatibility, int[] Mapping)> Decompositions = [];
     private static readonly Dictionary<(int, int), int> Compositions = [];
+    private static readonly HashSet<int> CompositionSeconds = [];
 
     static UnicodeNormalization()
     {
@@ -30,6 +31,7 @@ internal static class UnicodeNormalization
             Decompositions[codePoint] = (kind == 'k', mapping);
             if (kind == 'c' && mapping.Length == 2) Compositions[(mapping[0], mapping[1])] = codePoint;
         }
+        foreach (var (_, second) in Compositions.Keys) CompositionSeconds.Add(second);
     }
 
     public static int CombiningClassOf(int codePoint) => CombiningClass.TryGetValue(codePoint, out var c) ? c : 0;
@@ -46,16 +48,8 @@ internal static class UnicodeNormalization
         return builder.ToString();
     }
 
-    private static readonly HashSet<int> CompositionSeconds = [];
-
     /// <summary>Whether this code point can join the character before it (a boundary before it is not safe).</summary>
-    public static bool IsCompositionSecond(int codePoint)
-    {
-        if (CompositionSeconds.Count == 0)
-            lock (CompositionSeconds)
-                if (CompositionSeconds.Count == 0) foreach (var (_, second) in Compositions.Keys) CompositionSeconds.Add(second);
-        return CompositionSeconds.Contains(codePoint);
-    }
+    public static bool IsCompositionSecond(int codePoint) => CompositionSeconds.Contains(codePoint);
 
     private static void Decompose(int codePoint, bool compatibility, List<int> output)
     {
